@@ -1,0 +1,33 @@
+# searchsite: `make demo` runs the demo, `make test` runs the whole suite.
+# Both set everything up first; a second run only does what is missing.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Runs a command with the embedded PostgreSQL up (unless DATABASE_URL is set),
+# and stops the server afterwards if it started it.
+WITH_DB := $(PY) -m searchsite.embedded_postgres run --
+
+.PHONY: demo test install browser stop lint
+
+demo: install
+	$(WITH_DB) $(PY) manage.py demo
+
+test: install browser
+	$(WITH_DB) $(PY) -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || { python=$$(scripts/find-python) && $$python -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# Debian's chromium for the browser tests; without it they skip and say why.
+browser:
+	@scripts/install-chromium
+
+stop: install
+	$(PY) -m searchsite.embedded_postgres stop
+
+lint: install
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -1,0 +1,262 @@
+"""Import a catalog file (JSONL, plain or gzipped) into the source tables.
+
+Every line is checked before anything is written: a file with bad lines is
+rejected whole, with each bad line's number and reason. A good file is COPYed
+into a staging table and upserted by name in one transaction; rows whose
+content did not change are left alone, so re-importing a file edits nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.db import connection, transaction
+from tqdm import tqdm
+
+from catalog.models import Category, Item, Tag
+
+GZIP_MAGIC = b"\x1f\x8b"
+# Report at most this many bad lines: enough to fix a file, not a flood.
+MAX_REPORTED_ERRORS = 100
+
+# field: (required, max length or None)
+TEXT_FIELDS: dict[str, tuple[bool, int | None]] = {
+    "name": (True, Item._meta.get_field("name").max_length),
+    "section": (True, Category._meta.get_field("name").max_length),
+    "summary": (True, Item._meta.get_field("summary").max_length),
+    "description": (False, None),
+    "homepage": (False, Item._meta.get_field("homepage").max_length),
+    "version": (False, Item._meta.get_field("version").max_length),
+    "source": (False, Item._meta.get_field("source").max_length),
+}
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+PRIORITIES = frozenset(Item.Priority.values)
+MAX_INSTALLED_SIZE = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class CatalogFileError(Exception):
+    """The file cannot be imported; ``errors`` says why, line by line where it can."""
+
+    def __init__(self, message: str, errors: list[LineError] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    records: int
+    items_created: int
+    items_updated: int
+
+
+def catalog_import(*, path: Path, progress: bool = False) -> ImportReport:
+    """Validate the whole file, then upsert it in one transaction."""
+    records = validate_records(_read_lines(path, progress=progress))
+    with transaction.atomic():
+        return _upsert(records)
+
+
+def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, str]]:
+    try:
+        with path.open("rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+        handle: TextIO
+        if compressed:
+            handle = gzip.open(path, "rt", encoding="utf-8")
+        else:
+            handle = path.open(encoding="utf-8")
+        with handle, tqdm(desc="reading", unit=" lines", disable=None if progress else True) as bar:
+            for number, line in enumerate(handle, start=1):
+                bar.update()
+                yield number, line
+    except (OSError, EOFError, zlib.error) as exc:  # Missing, unreadable, corrupt or truncated.
+        raise CatalogFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogFileError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+
+
+def validate_records(lines: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Return the records of a fully valid file, or raise with every bad line."""
+    records: list[dict[str, Any]] = []
+    errors: list[LineError] = []
+    first_seen: dict[str, int] = {}
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = validate_record(json.loads(line))
+        except json.JSONDecodeError as exc:
+            errors.append(LineError(number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            continue
+        except ValueError as exc:
+            errors.append(LineError(number, str(exc)))
+            continue
+        if (earlier := first_seen.setdefault(record["name"], number)) != number:
+            errors.append(LineError(number, f"duplicate name {record['name']!r} (first on line {earlier})"))
+            continue
+        records.append(record)
+    if errors:
+        shown = errors[:MAX_REPORTED_ERRORS]
+        more = f" (the first {len(shown)} are listed)" if len(errors) > len(shown) else ""
+        raise CatalogFileError(f"{len(errors)} bad line(s), nothing imported{more}", shown)
+    if not records:
+        raise CatalogFileError("the file holds no records, nothing imported")
+    return records
+
+
+def validate_record(data: Any) -> dict[str, Any]:
+    """One record, normalised; ValueError names the first problem found."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    record: dict[str, Any] = {}
+    for field, (required, max_length) in TEXT_FIELDS.items():
+        record[field] = _text(data, field, required=required, max_length=max_length)
+    if any(char.isspace() for char in record["name"]):
+        raise ValueError(f"name {record['name']!r} contains white space")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
+        raise ValueError("tags must be a list of non-empty strings")
+    for tag in tags:
+        _check_text("tags", tag, TAG_MAX_LENGTH)
+    record["tags"] = sorted({tag.strip() for tag in tags})
+    size = data.get("installed_size_kb", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_INSTALLED_SIZE:
+        raise ValueError(f"installed_size_kb must be a whole number from 0 to {MAX_INSTALLED_SIZE}")
+    record["installed_size_kb"] = size
+    priority = data.get("priority", Item.Priority.OPTIONAL)
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {', '.join(sorted(PRIORITIES))}, got {priority!r}")
+    record["priority"] = priority
+    return record
+
+
+def _text(data: dict[str, Any], field: str, *, required: bool, max_length: int | None) -> str:
+    value = data.get(field, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, got {type(value).__name__}")
+    value = value.strip() if field != "description" else value
+    if required and not value:
+        raise ValueError(f"{field} is missing or empty")
+    _check_text(field, value, max_length)
+    return value
+
+
+def _check_text(field: str, value: str, max_length: int | None) -> None:
+    if "\x00" in value:
+        raise ValueError(f"{field} contains a NUL character")
+    if max_length is not None and len(value) > max_length:
+        raise ValueError(f"{field} is longer than {max_length} characters")
+
+
+STAGING_COLUMNS = [
+    "name",
+    "section",
+    "summary",
+    "description",
+    "homepage",
+    "version",
+    "source",
+    "installed_size_kb",
+    "priority",
+    "tags",
+]
+
+UPSERT_SQL = [
+    """
+    CREATE TEMPORARY TABLE catalog_staging (
+        name text PRIMARY KEY, section text, summary text, description text, homepage text,
+        version text, source text, installed_size_kb integer, priority text, tags text[]
+    )
+    """,
+    "COPY catalog_staging ({columns}) FROM STDIN",
+    """
+    INSERT INTO catalog_category (name)
+    SELECT DISTINCT section FROM catalog_staging
+    ON CONFLICT (name) DO NOTHING
+    """,
+    """
+    INSERT INTO catalog_tag (name)
+    SELECT DISTINCT unnest(tags) FROM catalog_staging
+    ON CONFLICT (name) DO NOTHING
+    """,
+]
+
+# Rows that did not change are not touched: no write, no trigger, no refresh.
+ITEM_UPSERT_SQL = """
+    INSERT INTO catalog_item AS item (
+        name, summary, description, category_id, homepage, version, source,
+        installed_size_kb, priority, updated_at
+    )
+    SELECT s.name, s.summary, s.description, c.id, s.homepage, s.version, s.source,
+           s.installed_size_kb, s.priority, now()
+    FROM catalog_staging AS s JOIN catalog_category AS c ON c.name = s.section
+    ON CONFLICT (name) DO UPDATE SET
+        summary = EXCLUDED.summary, description = EXCLUDED.description,
+        category_id = EXCLUDED.category_id, homepage = EXCLUDED.homepage,
+        version = EXCLUDED.version, source = EXCLUDED.source,
+        installed_size_kb = EXCLUDED.installed_size_kb, priority = EXCLUDED.priority,
+        updated_at = EXCLUDED.updated_at
+    WHERE (item.summary, item.description, item.category_id, item.homepage, item.version,
+           item.source, item.installed_size_kb, item.priority)
+          IS DISTINCT FROM
+          (EXCLUDED.summary, EXCLUDED.description, EXCLUDED.category_id, EXCLUDED.homepage,
+           EXCLUDED.version, EXCLUDED.source, EXCLUDED.installed_size_kb, EXCLUDED.priority)
+    RETURNING (xmax = 0) AS created
+"""
+
+TAG_LINK_SQL = [
+    # Links the file no longer lists for an item it names.
+    """
+    DELETE FROM catalog_itemtag AS link
+    USING catalog_item AS item, catalog_staging AS s, catalog_tag AS tag
+    WHERE link.item_id = item.id AND item.name = s.name AND link.tag_id = tag.id
+      AND NOT tag.name = ANY (s.tags)
+    """,
+    """
+    INSERT INTO catalog_itemtag (item_id, tag_id)
+    SELECT item.id, tag.id
+    FROM catalog_staging AS s
+    CROSS JOIN LATERAL unnest(s.tags) AS t(name)
+    JOIN catalog_item AS item ON item.name = s.name
+    JOIN catalog_tag AS tag ON tag.name = t.name
+    ON CONFLICT (item_id, tag_id) DO NOTHING
+    """,
+]
+
+
+def _upsert(records: list[dict[str, Any]]) -> ImportReport:
+    create_staging, copy, *upserts = UPSERT_SQL
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        raw.execute(create_staging)
+        with raw.copy(copy.format(columns=", ".join(STAGING_COLUMNS))) as stream:
+            for record in records:
+                stream.write_row([record[column] for column in STAGING_COLUMNS])
+        for statement in upserts:
+            raw.execute(statement)
+        raw.execute(ITEM_UPSERT_SQL)
+        created = [row[0] for row in raw.fetchall()]
+        for statement in TAG_LINK_SQL:
+            raw.execute(statement)
+        # Dropped now, not on commit: an enclosing transaction may import again.
+        raw.execute("DROP TABLE catalog_staging")
+    return ImportReport(
+        records=len(records),
+        items_created=sum(created),
+        items_updated=len(created) - sum(created),
+    )

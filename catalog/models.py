@@ -1,0 +1,73 @@
+"""The source tables: what editors edit and the search index is built from."""
+
+from django.db import models
+from django.urls import reverse
+
+from catalog.search.index import SearchDocument, SearchIndex
+
+__all__ = ["Category", "Item", "ItemTag", "SearchDocument", "SearchIndex", "Tag"]
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Item(models.Model):
+    class Priority(models.TextChoices):
+        REQUIRED = "required"
+        IMPORTANT = "important"
+        STANDARD = "standard"
+        OPTIONAL = "optional"
+        EXTRA = "extra"
+
+    name = models.CharField(max_length=200, unique=True)
+    summary = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="items")
+    tags = models.ManyToManyField(Tag, through="ItemTag", related_name="items", blank=True)
+    homepage = models.URLField(max_length=500, blank=True)
+    version = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    installed_size_kb = models.PositiveIntegerField(default=0)
+    priority = models.CharField(max_length=20, choices=Priority, default=Priority.OPTIONAL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:item", args=[self.name])
+
+
+class ItemTag(models.Model):
+    """The item-tag link, explicit so that it can carry a trigger."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "tag"], name="catalog_itemtag_unique")]
+        indexes = [models.Index(fields=["tag", "item"], name="catalog_itemtag_tag_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}:{self.tag_id}"

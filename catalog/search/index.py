@@ -1,0 +1,63 @@
+"""The search index: a plain view of the search document, materialized.
+
+The SQL lives in ``sql/search_document.sql``; the materialized view is
+``SELECT *`` from the plain view, so the two can be compared row for row.
+django-pgviews-redux creates both after ``migrate`` and rebuilds the
+materialized one, with its indexes, whenever the SQL changes.
+"""
+
+from pathlib import Path
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django_pgviews import view as pgviews
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+class DocumentColumns(models.Model):
+    """The columns of the search document, shared by the view and its materialization."""
+
+    id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+    summary = models.TextField()
+    description = models.TextField()
+    category = models.TextField()
+    tags = ArrayField(models.TextField())
+    document = SearchVectorField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SearchDocument(pgviews.ReadOnlyView, DocumentColumns):
+    """The search document computed live from the source tables: always current, slow to search."""
+
+    sql = (SQL_DIR / "search_document.sql").read_text()
+
+    class Meta:
+        managed = False
+        db_table = "catalog_searchdocument"
+
+
+class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
+    """The materialized search document: fast to search, as fresh as its last refresh."""
+
+    sql = f"SELECT * FROM {SearchDocument._meta.db_table}"
+    dependencies = ["catalog.SearchDocument"]
+    # The unique index that REFRESH ... CONCURRENTLY needs.
+    concurrent_index = "id"
+
+    class Meta:
+        managed = False
+        db_table = "catalog_searchindex"
+        indexes = [
+            # fastupdate off: a concurrent refresh rewrites changed rows, and a
+            # pending list would then be scanned by every search until vacuum.
+            GinIndex(fields=["document"], name="searchindex_document_gin", fastupdate=False),
+        ]

@@ -1,0 +1,31 @@
+-- The search document: one row per item, computed live from the source tables.
+-- The materialized view catalog_searchindex is SELECT * FROM this view.
+--
+-- Weights: A the item's name, B its summary and tag values, C its description,
+-- D its category. All text goes through searchsite_english (unaccent, then
+-- English stemming), the configuration queries use too.
+SELECT
+    item.id,
+    item.name,
+    item.summary,
+    item.description,
+    category.name AS category,
+    item_tags.tags,
+    setweight(to_tsvector('searchsite_english', item.name), 'A')
+    || setweight(to_tsvector('searchsite_english', item.summary), 'B')
+    -- Debtags read "works-with::pdf": the value after "::" is the searchable part.
+    || setweight(to_tsvector('searchsite_english', item_tags.tag_values), 'B')
+    || setweight(to_tsvector('searchsite_english', item.description), 'C')
+    || setweight(to_tsvector('searchsite_english', category.name), 'D') AS document
+FROM catalog_item AS item
+JOIN catalog_category AS category ON category.id = item.category_id
+-- Aggregating per item in a LATERAL subquery instead of a top-level GROUP BY
+-- lets a filter on item.id reach the items table (the live overlay needs it).
+CROSS JOIN LATERAL (
+    SELECT
+        coalesce(array_agg(tag.name ORDER BY tag.name), '{}') AS tags,
+        coalesce(string_agg(split_part(tag.name, '::', -1), ' '), '') AS tag_values
+    FROM catalog_itemtag AS link
+    JOIN catalog_tag AS tag ON tag.id = link.tag_id
+    WHERE link.item_id = item.id
+) AS item_tags

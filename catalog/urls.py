@@ -1,0 +1,11 @@
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("items/<str:name>/", views.item_detail, name="item"),
+    path("api/search", views.api_search, name="api-search"),
+]

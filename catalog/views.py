@@ -1,0 +1,65 @@
+"""Thin views: parse the request, run the search, render."""
+
+from __future__ import annotations
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from catalog.forms import SearchForm
+from catalog.models import Item
+from catalog.search.query import document_search
+
+# Item text may hold markup: keep it inert even where a client pastes JSON into HTML.
+_HTML_SAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
+class HTMLSafeJSONEncoder(DjangoJSONEncoder):
+    def encode(self, o: object) -> str:
+        return super().encode(o).translate(_HTML_SAFE)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    result = document_search(**form.search_params())
+    # htmx swaps in the results alone; a history restore needs the whole page.
+    partial = request.htmx and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    template = "catalog/search.html#results" if partial else "catalog/search.html"
+    return render(request, template, {"form": form, "result": result})
+
+
+@require_GET
+def item_detail(request: HttpRequest, name: str) -> HttpResponse:
+    item = get_object_or_404(Item.objects.select_related("category").prefetch_related("tags"), name=name)
+    return render(request, "catalog/item_detail.html", {"item": item})
+
+
+@require_GET
+def api_search(request: HttpRequest) -> JsonResponse:
+    result = document_search(**SearchForm(request.GET).search_params())
+    return JsonResponse(
+        {
+            "query": result.query,
+            "total": result.total,
+            "page": result.page,
+            "took_ms": result.took_ms,
+            "results": [
+                {
+                    "id": hit.id,
+                    "name": hit.name,
+                    "summary": hit.summary,
+                    "category": hit.category,
+                    "tags": hit.tags,
+                    "url": request.build_absolute_uri(reverse("catalog:item", args=[hit.name])),
+                    "snippet": str(hit.snippet),
+                }
+                for hit in result.hits
+            ],
+        },
+        encoder=HTMLSafeJSONEncoder,
+    )

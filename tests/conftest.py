@@ -1,0 +1,93 @@
+"""Shared fixtures: every database test runs on the real (embedded) PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from catalog.importer import catalog_import
+from catalog.management.commands.demo import DEMO_CATALOG
+from catalog.search.index import SearchIndex
+from searchsite.embedded_postgres import ensure_running
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    ensure_running()
+
+
+def make_record(name: str, **fields: Any) -> dict[str, Any]:
+    """A catalog record as the import file holds it, with plausible defaults."""
+    return {
+        "name": name,
+        "version": "1.0-1",
+        "section": "misc",
+        "summary": f"{name} summary",
+        "description": "",
+        "tags": [],
+        "homepage": "",
+        "source": name,
+        "installed_size_kb": 100,
+        "priority": "optional",
+        **fields,
+    }
+
+
+def write_catalog(path: Path, records: list[dict[str, Any]] | list[str]) -> Path:
+    """Write records (dicts, or raw lines as given) as a gzipped JSONL file."""
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for record in records:
+            handle.write((record if isinstance(record, str) else json.dumps(record)) + "\n")
+    return path
+
+
+# A small corpus you can refer to by name.
+CORPUS = [
+    make_record(
+        "firefox-esr",
+        section="web",
+        summary="Mozilla Firefox web browser - Extended Support Release (ESR)",
+        description="Firefox ESR is a powerful, extensible web browser with support for modern web "
+        "application technologies.",
+        tags=["interface::x11", "role::program", "web::browser", "works-with::pdf"],
+    ),
+    make_record(
+        "chromium",
+        section="web",
+        summary="web browser",
+        description="Chromium is an open-source browser project that aims to build a safer, faster, "
+        "and more stable way for all Internet users to experience the web.",
+        tags=["role::program", "web::browser"],
+    ),
+    make_record("vlc", section="video", summary="multimedia player and streamer"),
+    make_record("vlc-plugin-jack", section="video", summary="Jack audio plugins for VLC"),
+    make_record("evince", section="gnome", summary="Document (PostScript, PDF) viewer"),
+    make_record(
+        "thunderbird",
+        section="mail",
+        summary="mail/news client with RSS, chat and integrated spam filter support",
+    ),
+    make_record("cafe-editor", section="editors", summary="Crème brûlée text editor for the café"),
+]
+
+
+@pytest.fixture
+def corpus(db: None, tmp_path: Path) -> None:
+    """The named corpus, imported and indexed inside the test's transaction."""
+    catalog_import(path=write_catalog(tmp_path / "corpus.jsonl.gz", CORPUS))
+    SearchIndex.refresh()
+
+
+@pytest.fixture(scope="module")
+def demo_catalog(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The committed demo catalog (6,000 real packages), indexed, rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        catalog_import(path=DEMO_CATALOG)
+        SearchIndex.refresh()
+        yield
+        transaction.set_rollback(True)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.importer import CatalogFileError, catalog_import
+from catalog.models import Category, Item, ItemTag, Tag
+from tests.conftest import CORPUS, make_record, write_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+def source_state() -> list[tuple]:
+    """Everything the import writes, comparable before and after."""
+    return [
+        sorted(Category.objects.values_list("name", flat=True)),
+        sorted(Tag.objects.values_list("name", flat=True)),
+        sorted(Item.objects.values_list("name", "summary", "version", "category__name")),
+        sorted(ItemTag.objects.values_list("item__name", "tag__name")),
+    ]
+
+
+class TestCatalogImport:
+    def test_imports_items_categories_and_tags(self, tmp_path: Path) -> None:
+        report = catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+        assert (report.records, report.items_created, report.items_updated) == (len(CORPUS), len(CORPUS), 0)
+        firefox = Item.objects.get(name="firefox-esr")
+        assert firefox.category.name == "web"
+        assert sorted(firefox.tags.values_list("name", flat=True)) == [
+            "interface::x11",
+            "role::program",
+            "web::browser",
+            "works-with::pdf",
+        ]
+
+    def test_reads_plain_jsonl_too(self, tmp_path: Path) -> None:
+        path = tmp_path / "plain.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in CORPUS[:2]) + "\n\n")
+
+        assert catalog_import(path=path).records == 2
+
+    def test_upserts_by_name_and_replaces_tags(self, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "a.jsonl.gz", CORPUS))
+        changed = make_record("vlc", section="video", summary="VLC media player", tags=["use::playing"])
+
+        report = catalog_import(path=write_catalog(tmp_path / "b.jsonl.gz", [changed, CORPUS[0]]))
+
+        assert (report.items_created, report.items_updated) == (0, 1)
+        vlc = Item.objects.get(name="vlc")
+        assert vlc.summary == "VLC media player"
+        assert list(vlc.tags.values_list("name", flat=True)) == ["use::playing"]
+        assert Item.objects.count() == len(CORPUS)
+
+    def test_reimporting_the_same_file_changes_nothing(self, tmp_path: Path) -> None:
+        path = write_catalog(tmp_path / "c.jsonl.gz", CORPUS)
+        catalog_import(path=path)
+        before = dict(Item.objects.values_list("name", "updated_at"))
+
+        report = catalog_import(path=path)
+
+        assert (report.items_created, report.items_updated) == (0, 0)
+        assert dict(Item.objects.values_list("name", "updated_at")) == before
+
+
+class TestBadFiles:
+    def test_bad_lines_are_all_reported_and_nothing_is_imported(self, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "good.jsonl.gz", CORPUS[:2]))
+        before = source_state()
+        lines = [
+            json.dumps(make_record("new-item")),
+            "{not json",
+            json.dumps(make_record("x", summary="")),
+            json.dumps(make_record("y", installed_size_kb="big")),
+            json.dumps(make_record("z", priority="urgent")),
+            json.dumps(make_record("nul", description="a\u0000b")),
+            json.dumps(make_record("new-item")),
+            "[1, 2]",
+            json.dumps(make_record("w", tags="role::program")),
+        ]
+
+        with pytest.raises(CatalogFileError) as raised:
+            catalog_import(path=write_catalog(tmp_path / "bad.jsonl.gz", lines))
+
+        assert [(e.line, e.reason) for e in raised.value.errors] == [
+            (2, "not valid JSON (Expecting property name enclosed in double quotes, column 2)"),
+            (3, "summary is missing or empty"),
+            (4, "installed_size_kb must be a whole number from 0 to 2147483647"),
+            (5, "priority must be one of extra, important, optional, required, standard, got 'urgent'"),
+            (6, "description contains a NUL character"),
+            (7, "duplicate name 'new-item' (first on line 1)"),
+            (8, "expected a JSON object, got list"),
+            (9, "tags must be a list of non-empty strings"),
+        ]
+        assert source_state() == before
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            (b"\xff\xfe garbage", "is not UTF-8 text"),
+            (b"\x1f\x8b\x08 truncated gzip", "cannot read"),
+            (b"\n\n", "holds no records"),
+        ],
+    )
+    def test_unreadable_files_get_one_clear_message(
+        self, tmp_path: Path, content: bytes, message: str
+    ) -> None:
+        path = tmp_path / "broken.jsonl"
+        path.write_bytes(content)
+
+        with pytest.raises(CatalogFileError, match=message):
+            catalog_import(path=path)
+        assert Item.objects.count() == 0
+
+    def test_command_lists_bad_lines_and_fails(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = write_catalog(tmp_path / "bad.jsonl.gz", [json.dumps(make_record("ok")), "oops"])
+
+        with pytest.raises(CommandError, match="1 bad line"):
+            call_command("import_catalog", str(path), verbosity=0)
+
+        assert "line 2: not valid JSON" in capsys.readouterr().err
+        assert not Item.objects.exists()
+
+    def test_command_reports_a_missing_file(self, tmp_path: Path) -> None:
+        with pytest.raises(CommandError, match="cannot read"):
+            call_command("import_catalog", str(tmp_path / "nope.jsonl"), verbosity=0)

@@ -1,0 +1,35 @@
+"""Project-wide checks: the migration machinery of both libraries stays combined."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+
+def test_system_checks_pass_without_warnings() -> None:
+    out = StringIO()
+    call_command("check", "--fail-level", "WARNING", stdout=out)
+
+    assert "no issues" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_models_and_triggers_have_their_migrations() -> None:
+    # Fails (SystemExit) if makemigrations would write anything.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_the_search_index_carries_its_indexes() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_searchindex' ORDER BY 1"
+        )
+        indexes = dict(cursor.fetchall())
+
+    assert "UNIQUE INDEX" in indexes["catalog_searchindex_id_index"]
+    assert "USING gin (document) WITH (fastupdate=off)" in indexes["searchindex_document_gin"]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog.importer import catalog_import
+from catalog.search.index import SearchIndex
+from catalog.search.query import PAGE_SIZE, document_search, highlight
+from tests.conftest import make_record, write_catalog
+
+HOSTILE_QUERIES = [
+    '"',
+    "'",
+    '"unbalanced phrase',
+    "\\",
+    "\\\\'; DROP TABLE catalog_item; --",
+    "' OR 1=1 --",
+    "a & b | !c <-> (d:*",
+    "-",
+    "or",
+    "the and of",
+    "🦊 browser 🎬",
+    "x" * 10_000,
+    "web " * 2_500,
+    "%_*?",
+    "<script>alert(1)</script>",
+]
+
+
+def names(text: str, **kwargs: object) -> list[str]:
+    return [hit.name for hit in document_search(text=text, **kwargs).hits]
+
+
+@pytest.mark.usefixtures("corpus")
+class TestDocumentSearch:
+    def test_finds_by_summary_description_and_tags(self) -> None:
+        assert set(names("web browser")) == {"firefox-esr", "chromium"}
+        assert names("spam filter") == ["thunderbird"]
+        assert names("pdf") == ["evince", "firefox-esr"]  # summary outranks a tag
+
+    def test_accents_do_not_matter(self) -> None:
+        assert names("creme brulee cafe") == ["cafe-editor"]
+        assert names("café") == ["cafe-editor"]
+
+    def test_exact_name_ranks_first(self) -> None:
+        assert names("vlc") == ["vlc", "vlc-plugin-jack"]
+        assert names("VLC")[0] == "vlc"
+
+    def test_websearch_syntax(self) -> None:
+        assert set(names('"web browser"')) == {"chromium", "firefox-esr"}
+        assert names('"browser web"') == []
+        assert names("browser -mozilla") == ["chromium"]
+        assert set(names("thunderbird or vlc")) == {"thunderbird", "vlc", "vlc-plugin-jack"}
+
+    def test_reports_total_and_page(self) -> None:
+        result = document_search(text="web browser")
+
+        assert (result.query, result.total, result.page, result.num_pages) == ("web browser", 2, 1, 1)
+        assert result.took_ms > 0
+
+    def test_empty_query_finds_nothing_without_querying(self) -> None:
+        result = document_search(text="   ")
+
+        assert (result.total, result.hits) == (0, [])
+
+    @pytest.mark.parametrize("text", HOSTILE_QUERIES)
+    def test_hostile_queries_never_raise(self, text: str) -> None:
+        result = document_search(text=text)
+
+        assert result.total >= 0
+
+
+class TestSnippets:
+    def test_item_text_is_escaped_and_only_our_marks_survive(self, db: None, tmp_path: Path) -> None:
+        evil = make_record(
+            "evil",
+            summary="<script>alert('summary')</script> browser",
+            description="A <script>alert('x')</script> <mark>fake</mark> browser & more",
+        )
+        catalog_import(path=write_catalog(tmp_path / "evil.jsonl.gz", [evil]))
+        SearchIndex.refresh()
+
+        [hit] = document_search(text="browser").hits
+
+        # ts_headline drops markup it recognises; what remains is escaped.
+        assert "<script" not in hit.snippet
+        assert hit.snippet.count("<mark>") == 1
+        assert "<mark>browser</mark> &amp; more" in hit.snippet
+
+    def test_highlight_escapes_everything_but_headline_marks(self) -> None:
+        assert highlight("a<b \ue000c\ue001 &") == "a&lt;b <mark>c</mark> &amp;"
+
+
+@pytest.mark.usefixtures("demo_catalog")
+class TestOnTheDemoCatalog:
+    @pytest.mark.parametrize(
+        ("text", "first"),
+        [("vlc", "vlc"), ("thunderbird", "thunderbird"), ("Thunderbird", "thunderbird"), ("gimp", "gimp")],
+    )
+    def test_exact_name_match_ranks_first(self, db: None, text: str, first: str) -> None:
+        assert names(text)[0] == first
+
+    def test_finds_browsers(self, db: None) -> None:
+        found = set(names("web browser")) | set(names("web browser", page=2))
+
+        assert {"chromium", "epiphany-browser"} <= found
+
+    def test_pages_do_not_overlap(self, db: None) -> None:
+        first, second = document_search(text="library"), document_search(text="library", page=2)
+
+        assert first.total > 2 * PAGE_SIZE
+        assert len(first.hits) == len(second.hits) == PAGE_SIZE
+        assert not {h.id for h in first.hits} & {h.id for h in second.hits}

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from catalog.importer import catalog_import
+from catalog.search.index import SearchIndex
+from tests.conftest import make_record, write_catalog
+from tests.test_query import HOSTILE_QUERIES
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def evil_item(db: None, tmp_path: Path) -> None:
+    record = make_record(
+        "evil-browser",
+        summary="<script>alert('summary')</script> browser",
+        description="Browser <img src=x onerror=alert(1)> for the web",
+        tags=["<b>bold</b>"],
+    )
+    catalog_import(path=write_catalog(tmp_path / "evil.jsonl.gz", [record]))
+    SearchIndex.refresh()
+
+
+@pytest.mark.usefixtures("corpus")
+class TestSearchPage:
+    def test_full_page_works_without_javascript(self, client: Client) -> None:
+        response = client.get("/", {"q": "web browser"})
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert html.startswith("<!doctype html>")
+        assert 'action="/"' in html and 'name="q"' in html and 'value="web browser"' in html
+        assert 'href="/items/firefox-esr/"' in html and 'href="/items/chromium/"' in html
+        assert "2 results for “web browser”" in html
+        assert "<mark>" in html
+        assert response.headers["Vary"] == "HX-Request"
+
+    def test_htmx_request_gets_the_results_fragment(self, client: Client) -> None:
+        response = client.get("/", {"q": "web browser"}, headers=HX)
+
+        html = response.content.decode()
+        assert "<html" not in html and "<form" not in html
+        assert 'href="/items/chromium/"' in html
+        assert '<span id="search-status" hx-swap-oob="innerHTML">2 results for “web browser”' in html
+
+    def test_history_restore_gets_the_full_page(self, client: Client) -> None:
+        response = client.get("/", {"q": "vlc"}, headers={**HX, "HX-History-Restore-Request": "true"})
+
+        assert response.content.decode().startswith("<!doctype html>")
+
+    def test_no_match_says_so(self, client: Client) -> None:
+        response = client.get("/", {"q": "zzyzx"})
+
+        assert "Nothing matches “zzyzx”" in response.content.decode()
+
+    def test_empty_query_shows_the_form(self, client: Client) -> None:
+        html = client.get("/").content.decode()
+
+        assert "Type to search the catalog" in html and 'class="hit"' not in html
+
+    @pytest.mark.parametrize("page", ["0", "-1", "abc", "99999999999999999999", "1.5"])
+    def test_bad_page_numbers_fall_back_to_the_first_page(self, client: Client, page: str) -> None:
+        response = client.get("/", {"q": "web browser", "page": page})
+
+        assert response.status_code == 200
+        assert 'href="/items/chromium/"' in response.content.decode()
+
+    @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x00b"])
+    def test_hostile_queries_get_a_page(self, client: Client, text: str) -> None:
+        assert client.get("/", {"q": text}).status_code == 200
+        assert client.get("/", {"q": text}, headers=HX).status_code == 200
+        assert client.get("/api/search", {"q": text}).status_code == 200
+
+    def test_only_get_is_allowed(self, client: Client) -> None:
+        assert client.post("/", {"q": "vlc"}).status_code == 405
+
+
+@pytest.mark.usefixtures("corpus")
+class TestSearchApi:
+    def test_schema(self, client: Client) -> None:
+        response = client.get("/api/search", {"q": "vlc"})
+
+        body = response.json()
+        assert response.headers["Content-Type"] == "application/json"
+        assert set(body) == {"query", "total", "page", "took_ms", "results"}
+        assert (body["query"], body["total"], body["page"]) == ("vlc", 2, 1)
+        assert isinstance(body["took_ms"], float)
+        first = body["results"][0]
+        assert first == {
+            "id": first["id"],
+            "name": "vlc",
+            "summary": "multimedia player and streamer",
+            "category": "video",
+            "tags": [],
+            "url": "http://testserver/items/vlc/",
+            "snippet": first["snippet"],
+        }
+
+    def test_empty_query_gives_zero_results(self, client: Client) -> None:
+        assert client.get("/api/search", {"q": ""}).json() == {
+            "query": "",
+            "total": 0,
+            "page": 1,
+            "took_ms": 0.0,
+            "results": [],
+        }
+        assert client.get("/api/search").json()["total"] == 0
+
+    def test_pages(self, client: Client) -> None:
+        assert client.get("/api/search", {"q": "vlc", "page": "2"}).json()["results"] == []
+
+
+@pytest.mark.usefixtures("evil_item")
+class TestEscaping:
+    def test_page_escapes_item_text(self, client: Client) -> None:
+        html = client.get("/", {"q": "browser"}).content.decode()
+
+        assert "<script>alert" not in html and "<img" not in html and "<b>bold" not in html
+        assert "&lt;script&gt;alert(&#x27;summary&#x27;)&lt;/script&gt; browser" in html
+        assert "&lt;b&gt;bold&lt;/b&gt;" in html
+
+    def test_api_keeps_markup_inert(self, client: Client) -> None:
+        response = client.get("/api/search", {"q": "browser"})
+
+        raw = response.content.decode()
+        assert "<" not in raw and ">" not in raw
+        [hit] = json.loads(raw)["results"]
+        assert hit["summary"] == "<script>alert('summary')</script> browser"
+        assert "<img" not in hit["snippet"] and "<mark>" in hit["snippet"]
+
+    def test_detail_page_escapes_item_text(self, client: Client) -> None:
+        html = client.get("/items/evil-browser/").content.decode()
+
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;" in html
+
+
+@pytest.mark.usefixtures("corpus")
+class TestItemDetail:
+    def test_shows_the_item(self, client: Client) -> None:
+        html = client.get("/items/firefox-esr/").content.decode()
+
+        assert "<h1>firefox-esr</h1>" in html
+        assert "web::browser" in html
+
+    def test_unknown_item_is_404(self, client: Client) -> None:
+        assert client.get("/items/no-such-package/").status_code == 404

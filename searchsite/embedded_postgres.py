@@ -90,7 +90,7 @@ def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 def _lock(data_dir: Path) -> Iterator[None]:
     """Serialize starts and stops: runserver's reloader starts two processes at once."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(data_dir.parent / f".{data_dir.name}.lock", "w") as handle:
+    with open(data_dir.parent / f"{data_dir.name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 

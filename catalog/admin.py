@@ -1,6 +1,14 @@
-from django.contrib import admin
+from typing import Any
 
-from catalog.models import Category, Item, ItemTag, Tag
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
+
+from catalog.models import Category, Item, ItemTag, SearchRefresh, Tag
+from catalog.search.freshness import index_status
+from catalog.search.refresh import connect, request_refresh
 
 
 class ItemTagInline(admin.TabularInline):
@@ -26,3 +34,38 @@ class CategoryAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(SearchRefresh)
+class SearchRefreshAdmin(admin.ModelAdmin):
+    """The refresh history, the index's freshness, and a "Refresh search now" button."""
+
+    list_display = ["started_at", "duration_seconds", "items_claimed", "outcome", "error"]
+    list_filter = ["outcome"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SearchRefresh | None = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        refresh = path("refresh/", self.admin_site.admin_view(self.refresh_now), name="catalog_refresh_now")
+        return [refresh, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().changelist_view(request, {**(extra_context or {}), "index": index_status()})
+
+    @method_decorator(require_POST)
+    def refresh_now(self, request: HttpRequest) -> HttpResponseRedirect:
+        with connect() as conn:
+            request_refresh(conn)
+        if index_status().worker_alive:
+            self.message_user(request, "Refresh requested: the refresher runs it now.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                "Refresh requested, but no refresher is running: start `manage.py search_worker`.",
+                messages.WARNING,
+            )
+        return HttpResponseRedirect(reverse("admin:catalog_searchrefresh_changelist"))

@@ -4,8 +4,21 @@ from django.db import models
 from django.urls import reverse
 
 from catalog.search.index import SearchDocument, SearchIndex
+from catalog.search.overlay import SearchOverlay, SearchPending
+from catalog.search.refresh import SearchRefresh
+from catalog.search.triggers import pending_triggers
 
-__all__ = ["Category", "Item", "ItemTag", "SearchDocument", "SearchIndex", "Tag"]
+__all__ = [
+    "Category",
+    "Item",
+    "ItemTag",
+    "SearchDocument",
+    "SearchIndex",
+    "SearchOverlay",
+    "SearchPending",
+    "SearchRefresh",
+    "Tag",
+]
 
 
 class Category(models.Model):
@@ -14,6 +27,9 @@ class Category(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "categories"
+        triggers = pending_triggers(
+            changed_items="SELECT item.id FROM catalog_item AS item JOIN {rows} AS c ON c.id = item.category_id"
+        )
 
     def __str__(self) -> str:
         return self.name
@@ -24,6 +40,9 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["name"]
+        triggers = pending_triggers(
+            changed_items="SELECT link.item_id FROM catalog_itemtag AS link JOIN {rows} AS t ON t.id = link.tag_id"
+        )
 
     def __str__(self) -> str:
         return self.name
@@ -51,6 +70,7 @@ class Item(models.Model):
 
     class Meta:
         ordering = ["name"]
+        triggers = pending_triggers(changed_items="SELECT id FROM {rows}")
 
     def __str__(self) -> str:
         return self.name
@@ -68,6 +88,7 @@ class ItemTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "tag"], name="catalog_itemtag_unique")]
         indexes = [models.Index(fields=["tag", "item"], name="catalog_itemtag_tag_item")]
+        triggers = pending_triggers(changed_items="SELECT item_id FROM {rows}")
 
     def __str__(self) -> str:
         return f"{self.item_id}:{self.tag_id}"

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from catalog.forms import SearchForm
 from catalog.models import Item
+from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 
 # Item text may hold markup: keep it inert even where a client pastes JSON into HTML.
@@ -28,9 +29,9 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     result = document_search(**form.search_params())
     # htmx swaps in the results alone; a history restore needs the whole page.
-    partial = request.htmx and not request.htmx.history_restore_request  # type: ignore[attr-defined]
-    template = "catalog/search.html#results" if partial else "catalog/search.html"
-    return render(request, template, {"form": form, "result": result})
+    if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
+        return render(request, "catalog/search.html#results", {"result": result})
+    return render(request, "catalog/search.html", {"form": form, "result": result, "index": index_status()})
 
 
 @require_GET
@@ -63,3 +64,8 @@ def api_search(request: HttpRequest) -> JsonResponse:
         },
         encoder=HTMLSafeJSONEncoder,
     )
+
+
+@require_GET
+def api_index_status(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(index_status().as_json())

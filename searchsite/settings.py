@@ -96,3 +96,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {"catalog": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
 }
+
+# The search refresher (catalog/conf.py says what each means).
+SEARCH_REFRESH_QUIET_SECONDS = float(os.environ.get("SEARCH_REFRESH_QUIET_SECONDS", "1"))
+SEARCH_REFRESH_MAX_WAIT_SECONDS = float(os.environ.get("SEARCH_REFRESH_MAX_WAIT_SECONDS", "30"))
+SEARCH_REFRESH_POLL_SECONDS = float(os.environ.get("SEARCH_REFRESH_POLL_SECONDS", "60"))

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from catalog.importer import catalog_import
 from catalog.management.commands.demo import DEMO_CATALOG
-from catalog.search.index import SearchIndex
+from catalog.search.refresh import refresh_index
 from searchsite.embedded_postgres import ensure_running
 
 
@@ -76,11 +76,17 @@ CORPUS = [
 ]
 
 
+def refresh() -> None:
+    """Claim and refresh as the worker does, on the test's own connection and transaction."""
+    connection.ensure_connection()
+    assert refresh_index(connection.connection) == "ok"
+
+
 @pytest.fixture
 def corpus(db: None, tmp_path: Path) -> None:
     """The named corpus, imported and indexed inside the test's transaction."""
     catalog_import(path=write_catalog(tmp_path / "corpus.jsonl.gz", CORPUS))
-    SearchIndex.refresh()
+    refresh()
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +94,6 @@ def demo_catalog(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
     """The committed demo catalog (6,000 real packages), indexed, rolled back after the module."""
     with django_db_blocker.unblock(), transaction.atomic():
         catalog_import(path=DEMO_CATALOG)
-        SearchIndex.refresh()
+        refresh()
         yield
         transaction.set_rollback(True)

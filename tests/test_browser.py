@@ -11,8 +11,7 @@ import pytest
 
 from catalog.importer import catalog_import
 from catalog.models import Category, Item, Tag
-from catalog.search.index import SearchIndex
-from tests.conftest import CORPUS, write_catalog
+from tests.conftest import CORPUS, refresh, write_catalog
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -38,12 +37,12 @@ pytestmark = pytest.mark.skipif(
 def site(live_server: Any, transactional_db: None, tmp_path: Path) -> Iterator[str]:
     """A live server over the named corpus, committed; emptied again afterwards."""
     catalog_import(path=write_catalog(tmp_path / "corpus.jsonl.gz", CORPUS))
-    SearchIndex.refresh()
+    refresh()
     yield live_server.url
     Item.objects.all().delete()
     Category.objects.all().delete()
     Tag.objects.all().delete()
-    SearchIndex.refresh()
+    refresh()
 
 
 @pytest.fixture

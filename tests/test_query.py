@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 
 from catalog.importer import catalog_import
-from catalog.search.index import SearchIndex
 from catalog.search.query import PAGE_SIZE, document_search, highlight
-from tests.conftest import make_record, write_catalog
+from tests.conftest import make_record, refresh, write_catalog
 
 HOSTILE_QUERIES = [
     '"',
@@ -79,7 +78,7 @@ class TestSnippets:
             description="A <script>alert('x')</script> <mark>fake</mark> browser & more",
         )
         catalog_import(path=write_catalog(tmp_path / "evil.jsonl.gz", [evil]))
-        SearchIndex.refresh()
+        refresh()
 
         [hit] = document_search(text="browser").hits
 

@@ -7,8 +7,7 @@ import pytest
 from django.test import Client
 
 from catalog.importer import catalog_import
-from catalog.search.index import SearchIndex
-from tests.conftest import make_record, write_catalog
+from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
 
 HX = {"HX-Request": "true"}
@@ -23,7 +22,7 @@ def evil_item(db: None, tmp_path: Path) -> None:
         tags=["<b>bold</b>"],
     )
     catalog_import(path=write_catalog(tmp_path / "evil.jsonl.gz", [record]))
-    SearchIndex.refresh()
+    refresh()
 
 
 @pytest.mark.usefixtures("corpus")

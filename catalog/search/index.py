@@ -17,22 +17,32 @@ from django_pgviews import view as pgviews
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
+def document_column_names() -> list[str]:
+    """The document's columns after ``id``, in order: the overlay's SQL lists them."""
+    return [field.column for field in DocumentColumns._meta.local_fields if not field.primary_key]
+
+
 class DocumentColumns(models.Model):
-    """The columns of the search document, shared by the view and its materialization."""
+    """The columns of the search document: the views, the overlay and the pending table share them.
+
+    Add a column here when you add one to the SQL. They are nullable because a
+    pending deletion (catalog_searchpending) holds none of them; the views are
+    not managed by migrations, so this changes nothing there.
+    """
 
     id = models.BigIntegerField(primary_key=True)
-    name = models.CharField(max_length=200)
-    summary = models.TextField()
-    description = models.TextField()
-    category = models.TextField()
-    tags = ArrayField(models.TextField())
-    document = SearchVectorField()
+    name = models.CharField(max_length=200, null=True)
+    summary = models.TextField(null=True)
+    description = models.TextField(null=True)
+    category = models.TextField(null=True)
+    tags = ArrayField(models.TextField(), null=True)
+    document = SearchVectorField(null=True)
 
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
-        return self.name
+        return self.name or str(self.id)
 
 
 class SearchDocument(pgviews.ReadOnlyView, DocumentColumns):

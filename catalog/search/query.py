@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog.search import TEXT_SEARCH_CONFIG
-from catalog.search.index import SearchIndex
+from catalog.search.overlay import SearchOverlay
 
 PAGE_SIZE = 20
 # ts_headline marks matches with these; private-use characters never appear in
@@ -66,7 +66,7 @@ def document_search(*, text: str, page: int = 1) -> SearchResult:
     if not text.strip():
         return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[])
     query = SearchQuery(text, search_type="websearch", config=TEXT_SEARCH_CONFIG)
-    matches = SearchIndex.objects.filter(document=query)
+    matches = SearchOverlay.objects.filter(document=query)
     total = matches.count()
     offset = (page - 1) * PAGE_SIZE
     page_ids = list(_ranked(matches, query, text).values_list("id", flat=True)[offset : offset + PAGE_SIZE])
@@ -75,7 +75,7 @@ def document_search(*, text: str, page: int = 1) -> SearchResult:
     return SearchResult(query=text, total=total, page=page, took_ms=round(took_ms, 2), hits=hits)
 
 
-def _ranked(matches: QuerySet[SearchIndex], query: SearchQuery, text: str) -> QuerySet[SearchIndex]:
+def _ranked(matches: QuerySet[SearchOverlay], query: SearchQuery, text: str) -> QuerySet[SearchOverlay]:
     exact_name = ExpressionWrapper(Q(name=text.strip().lower()), output_field=BooleanField())
     return matches.annotate(exact_name=exact_name, rank=SearchRank(F("document"), query)).order_by(
         "-exact_name", "-rank", "name"
@@ -94,7 +94,7 @@ def _hits(ids: list[int], query: SearchQuery) -> list[Hit]:
         max_words=24,
         min_words=12,
     )
-    rows = {row.id: row for row in SearchIndex.objects.filter(id__in=ids).annotate(snippet=headline)}
+    rows = {row.id: row for row in SearchOverlay.objects.filter(id__in=ids).annotate(snippet=headline)}
     return [
         Hit(
             id=row.id,

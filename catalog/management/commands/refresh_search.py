@@ -1,14 +1,20 @@
-import time
+from django.core.management.base import BaseCommand, CommandError
 
-from django.core.management.base import BaseCommand
-
-from catalog.search.index import SearchIndex
+from catalog.search.refresh import SearchRefresh, connect, refresh_index
 
 
 class Command(BaseCommand):
-    help = "Refresh the search index now (REFRESH MATERIALIZED VIEW CONCURRENTLY)."
+    help = "Claim pending edits and refresh the search index now (REFRESH ... CONCURRENTLY)."
 
     def handle(self, *args: object, **options: object) -> None:
-        started = time.perf_counter()
-        SearchIndex.refresh(concurrently=True, strict=True)
-        self.stdout.write(f"Search index refreshed in {time.perf_counter() - started:.2f} s.")
+        with connect() as conn:
+            outcome = refresh_index(conn)
+        if outcome is None:
+            raise CommandError("Another refresh is running; try again when it has finished.")
+        refresh = SearchRefresh.objects.latest()
+        if outcome == SearchRefresh.Outcome.FAILED:
+            raise CommandError(f"The refresh failed: {refresh.error}")
+        self.stdout.write(
+            f"Search index refreshed in {refresh.duration_seconds:.2f} s "
+            f"({refresh.items_claimed} pending item(s) claimed)."
+        )

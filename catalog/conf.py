@@ -1,0 +1,18 @@
+"""The app's options, with their defaults; searchsite/settings.py sets them from the environment."""
+
+from django.conf import settings
+
+
+def refresh_quiet_seconds() -> float:
+    """Refresh once edits have been quiet this long, so a burst costs one refresh."""
+    return float(getattr(settings, "SEARCH_REFRESH_QUIET_SECONDS", 1.0))
+
+
+def refresh_max_wait_seconds() -> float:
+    """But never let the first edit of a burst wait longer than this."""
+    return float(getattr(settings, "SEARCH_REFRESH_MAX_WAIT_SECONDS", 30.0))
+
+
+def refresh_poll_seconds() -> float:
+    """Look for pending edits this often even without a notification."""
+    return float(getattr(settings, "SEARCH_REFRESH_POLL_SECONDS", 60.0))

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from catalog.search.quality import DEFAULT_PATH, evaluate, load_judgements, site_search
+
+
+class Command(BaseCommand):
+    help = (
+        "Score the site's ranking on the judgement set: success@5 and MRR@10, overall and per kind "
+        "of query, then the worst queries and what they found."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--worst", type=int, default=10, metavar="N", help="how many of the worst queries to show"
+        )
+        parser.add_argument("--judgements", type=Path, default=DEFAULT_PATH, help="the judgement set (JSON)")
+
+    def handle(self, *args: object, worst: int, judgements: Path, **options: Any) -> None:
+        report = evaluate(load_judgements(judgements), site_search)
+        write = self.stdout.write
+        write(f"{len(report.scores)} queries")
+        write(f"success@5  {report.success_at_5:.3f}")
+        write(f"MRR@10     {report.mrr_at_10:.3f}")
+        write("")
+        write(f"{'kind':<15} {'queries':>7} {'success@5':>10} {'MRR@10':>8}")
+        for kind, (success, mrr) in report.by_kind().items():
+            count = sum(score.judgement.kind == kind for score in report.scores)
+            write(f"{kind:<15} {count:>7} {success:>10.3f} {mrr:>8.3f}")
+        if worst > 0:
+            write("")
+            write(f"Worst {worst}:")
+            for score in report.worst(worst):
+                judgement = score.judgement
+                write(
+                    f"  RR {score.reciprocal_rank:.2f}  {judgement.kind:<13} {judgement.query!r} "
+                    f"wants {', '.join(judgement.relevant)}"
+                )
+                write(f"      found: {', '.join(score.found) or '(nothing)'}")

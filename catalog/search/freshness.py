@@ -1,0 +1,51 @@
+"""How fresh the index is: what the status API, the page, the admin and search_status show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from catalog.search.refresh import WORKER_APPLICATION_NAME
+
+STATUS_SQL = """
+    SELECT
+        (SELECT finished_at FROM catalog_searchrefresh WHERE outcome = 'ok'
+         ORDER BY finished_at DESC LIMIT 1),
+        (SELECT duration_seconds FROM catalog_searchrefresh WHERE outcome = 'ok'
+         ORDER BY finished_at DESC LIMIT 1),
+        (SELECT count(DISTINCT item_id) FROM catalog_searchpending),
+        (SELECT extract(epoch FROM clock_timestamp() - min(changed_at)) FROM catalog_searchpending),
+        EXISTS (SELECT FROM pg_stat_activity
+                WHERE application_name = %s AND datname = current_database())
+"""
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    last_refresh_at: datetime | None
+    last_refresh_seconds: float | None
+    pending_changes: int
+    # Age of the oldest change not yet refreshed; the overlay makes it searchable already.
+    stale_seconds: float
+    worker_alive: bool
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_refresh_at"] = self.last_refresh_at.isoformat() if self.last_refresh_at else None
+        return data
+
+
+def index_status() -> IndexStatus:
+    with connection.cursor() as cursor:
+        cursor.execute(STATUS_SQL, [WORKER_APPLICATION_NAME])
+        last_at, last_seconds, pending, stale, alive = cursor.fetchone()
+    return IndexStatus(
+        last_refresh_at=last_at,
+        last_refresh_seconds=round(last_seconds, 3) if last_seconds is not None else None,
+        pending_changes=pending,
+        stale_seconds=round(float(stale), 3) if stale is not None else 0.0,
+        worker_alive=alive,
+    )

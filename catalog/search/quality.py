@@ -1,0 +1,113 @@
+"""Search quality, measured: a judgement set of real queries and the metrics that score a ranking.
+
+Ranking changes (stemming, typo tolerance, prefixes, weights) trade one kind of query against
+another; scoring every change on the same judged queries shows what it won and what it cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog.search.query import document_search
+
+DEFAULT_PATH = Path(__file__).with_name("judgements.json")
+# What a person types: a package's name, what it does, a misspelling, a name half typed (search as
+# you type sees every prefix), or several words that narrow a kind.
+KINDS = ("name", "kind-of-thing", "typo", "prefix", "multi-word")
+# Results a person reads before giving up on a query; success counts the first screen only.
+TOP = 10
+SUCCESS_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One query and the packages a person would accept near the top, most wanted first."""
+
+    query: str
+    kind: str
+    relevant: tuple[str, ...]
+
+
+def load_judgements(path: Path = DEFAULT_PATH) -> list[Judgement]:
+    """Read and check the judgement set, so a malformed entry fails loudly rather than scoring 0."""
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    judgements = []
+    for number, entry in enumerate(entries, start=1):
+        judgement = Judgement(query=entry["query"], kind=entry["kind"], relevant=tuple(entry["relevant"]))
+        if judgement.kind not in KINDS:
+            raise ValueError(f"{path.name} entry {number}: kind {judgement.kind!r} is not one of {KINDS}")
+        if not judgement.query.strip() or not judgement.relevant:
+            raise ValueError(f"{path.name} entry {number}: needs a query and at least one relevant name")
+        judgements.append(judgement)
+    return judgements
+
+
+@dataclass(frozen=True)
+class QueryScore:
+    """How one query fared: what came back, and where the first acceptable package was."""
+
+    judgement: Judgement
+    found: tuple[str, ...]
+    reciprocal_rank: float
+    success_at_5: bool
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Per-query scores and their means, overall and per kind of query."""
+
+    scores: list[QueryScore]
+
+    @property
+    def success_at_5(self) -> float:
+        """Share of queries with an acceptable package on the first screen."""
+        return _mean(float(score.success_at_5) for score in self.scores)
+
+    @property
+    def mrr_at_10(self) -> float:
+        """Mean reciprocal rank: rewards putting the first acceptable package higher."""
+        return _mean(score.reciprocal_rank for score in self.scores)
+
+    def by_kind(self) -> dict[str, tuple[float, float]]:
+        """(success@5, MRR@10) per kind, in KINDS order, since a change often helps one kind only."""
+        result = {}
+        for kind in KINDS:
+            report = QualityReport([score for score in self.scores if score.judgement.kind == kind])
+            if report.scores:
+                result[kind] = (report.success_at_5, report.mrr_at_10)
+        return result
+
+    def worst(self, n: int) -> list[QueryScore]:
+        """The n lowest-scoring queries (ties keep the judgement order): where to look first."""
+        ranked = sorted(self.scores, key=lambda score: (score.reciprocal_rank, score.success_at_5))
+        return ranked[: max(n, 0)]
+
+
+def evaluate(judgements: Iterable[Judgement], search: Callable[[str], list[str]]) -> QualityReport:
+    """Run every judged query through ``search`` (text in, ranked names out) and score it."""
+    return QualityReport([_score(judgement, search(judgement.query)) for judgement in judgements])
+
+
+def site_search(text: str) -> list[str]:
+    """The site's own ranking, as the search page and the API show it."""
+    return [hit.name for hit in document_search(text=text).hits[:TOP]]
+
+
+def _score(judgement: Judgement, ranked: list[str]) -> QueryScore:
+    found = tuple(ranked[:TOP])
+    relevant = set(judgement.relevant)
+    first = next((rank for rank, name in enumerate(found, start=1) if name in relevant), None)
+    return QueryScore(
+        judgement=judgement,
+        found=found,
+        reciprocal_rank=1 / first if first else 0.0,
+        success_at_5=first is not None and first <= SUCCESS_DEPTH,
+    )
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else 0.0

@@ -49,7 +49,7 @@ NAME_PART = re.compile(r"[a-z0-9][a-z0-9+.]*")
 BATCH_SIZE = 10_000
 
 
-def draw(rng: random.Random, population: Sequence[T], k: int) -> list[T]:
+def draw[T](rng: random.Random, population: Sequence[T], k: int) -> list[T]:
     """k uniform draws with replacement from population.
 
     Drawing uniformly from every observed occurrence (every word of every
@@ -264,9 +264,7 @@ def write_catalog(records: Iterator[dict[str, Any]], path: Path, *, total: int) 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("n", type=int, help="number of records to write")
     parser.add_argument("out", type=Path, help="output file (.jsonl, or .jsonl.gz to gzip it)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same catalog (default 0)")

@@ -119,9 +119,7 @@ def _initdb(bindir: Path, data_dir: Path) -> None:
 
 
 def _create_database(data_dir: Path) -> None:
-    with psycopg.connect(
-        host=str(socket_dir(data_dir)), dbname="postgres", user=SUPERUSER, autocommit=True
-    ) as conn:
+    with psycopg.connect(host=str(socket_dir(data_dir)), dbname="postgres", user=SUPERUSER, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')

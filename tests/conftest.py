@@ -83,6 +83,19 @@ def refresh() -> None:
 
 
 @pytest.fixture
+def committed(transactional_db: None) -> Iterator[None]:
+    """For tests that commit: empty the index afterwards, as the flush empties the tables.
+
+    A flush does not empty materialized views; left alone, the next test would
+    start with stale rows hidden by pending deletions.
+    """
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_itemtag, catalog_item, catalog_category, catalog_tag")
+    refresh()
+
+
+@pytest.fixture
 def corpus(db: None, tmp_path: Path) -> None:
     """The named corpus, imported and indexed inside the test's transaction."""
     catalog_import(path=write_catalog(tmp_path / "corpus.jsonl.gz", CORPUS))

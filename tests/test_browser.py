@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from catalog.importer import catalog_import
-from catalog.models import Category, Item, Tag
 from tests.conftest import CORPUS, refresh, write_catalog
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -28,21 +27,16 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
-    reason="*** Debian's chromium is not installed (`make browser` installs it as root): "
-    "browser tests SKIPPED ***",
+    reason="*** Debian's chromium is not installed (`make browser` installs it as root): browser tests SKIPPED ***",
 )
 
 
 @pytest.fixture
-def site(live_server: Any, transactional_db: None, tmp_path: Path) -> Iterator[str]:
-    """A live server over the named corpus, committed; emptied again afterwards."""
+def site(live_server: Any, committed: None, tmp_path: Path) -> str:
+    """A live server over the named corpus, committed."""
     catalog_import(path=write_catalog(tmp_path / "corpus.jsonl.gz", CORPUS))
     refresh()
-    yield live_server.url
-    Item.objects.all().delete()
-    Category.objects.all().delete()
-    Tag.objects.all().delete()
-    refresh()
+    return str(live_server.url)
 
 
 @pytest.fixture

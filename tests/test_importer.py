@@ -105,9 +105,7 @@ class TestBadFiles:
             (b"\n\n", "holds no records"),
         ],
     )
-    def test_unreadable_files_get_one_clear_message(
-        self, tmp_path: Path, content: bytes, message: str
-    ) -> None:
+    def test_unreadable_files_get_one_clear_message(self, tmp_path: Path, content: bytes, message: str) -> None:
         path = tmp_path / "broken.jsonl"
         path.write_bytes(content)
 
@@ -115,9 +113,7 @@ class TestBadFiles:
             catalog_import(path=path)
         assert Item.objects.count() == 0
 
-    def test_command_lists_bad_lines_and_fails(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-    ) -> None:
+    def test_command_lists_bad_lines_and_fails(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write_catalog(tmp_path / "bad.jsonl.gz", [json.dumps(make_record("ok")), "oops"])
 
         with pytest.raises(CommandError, match="1 bad line"):

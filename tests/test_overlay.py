@@ -11,6 +11,10 @@ from catalog.search.query import document_search
 from catalog.search.refresh import connect
 from tests.conftest import refresh
 
+ADD_SHARING_TAG = (
+    "INSERT INTO catalog_itemtag (item_id, tag_id) SELECT %s, id FROM catalog_tag WHERE name = 'use::sharing'"
+)
+
 
 def names(text: str) -> list[str]:
     return [hit.name for hit in document_search(text=text).hits]
@@ -25,9 +29,7 @@ class TestEditsAreSearchableAtOnce:
         assert names("streamer") == []
 
     def test_a_new_item_is_found(self) -> None:
-        Item.objects.create(
-            name="quuxplayer", summary="plays quux files", category=Category.objects.get(name="video")
-        )
+        Item.objects.create(name="quuxplayer", summary="plays quux files", category=Category.objects.get(name="video"))
 
         assert names("quux") == ["quuxplayer"]
 
@@ -82,7 +84,7 @@ class TestEditsAreSearchableAtOnce:
         assert "firefox-esr" in names("firefox")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed")
 def test_a_committed_edit_is_searchable_from_another_connection() -> None:
     category = Category.objects.create(name="video")
     Item.objects.create(name="frobnicator", summary="frobs widgets", category=category)  # autocommit
@@ -96,7 +98,7 @@ def test_a_committed_edit_is_searchable_from_another_connection() -> None:
     assert rows == [("frobnicator",)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed")
 def test_editors_of_different_items_do_not_wait_on_each_other() -> None:
     category = Category.objects.create(name="misc")
     first, second = (Item.objects.create(name=n, summary=n, category=category) for n in ("one", "two"))
@@ -114,15 +116,13 @@ def test_editors_of_different_items_do_not_wait_on_each_other() -> None:
         b.execute("COMMIT")
         a.execute("COMMIT")
 
-    assert sorted(
-        SearchPending.objects.filter(summary__startswith="edited").values_list("summary", flat=True)
-    ) == [
+    assert sorted(SearchPending.objects.filter(summary__startswith="edited").values_list("summary", flat=True)) == [
         "edited by a",
         "edited by b",
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed")
 def test_concurrent_edits_of_one_item_keep_both_changes() -> None:
     category = Category.objects.create(name="misc")
     item = Item.objects.create(name="shared", summary="plain", category=category)
@@ -136,13 +136,13 @@ def test_concurrent_edits_of_one_item_keep_both_changes() -> None:
         # then retry after a commits, as an application would.
         with pytest.raises(psycopg.errors.LockNotAvailable):
             b.execute(
-                "INSERT INTO catalog_itemtag (item_id, tag_id) SELECT %s, id FROM catalog_tag WHERE name = 'use::sharing'",
+                ADD_SHARING_TAG,
                 [item.id],
             )
         b.execute("ROLLBACK")
         a.execute("COMMIT")
         b.execute(
-            "INSERT INTO catalog_itemtag (item_id, tag_id) SELECT %s, id FROM catalog_tag WHERE name = 'use::sharing'",
+            ADD_SHARING_TAG,
             [item.id],
         )
 

@@ -26,9 +26,7 @@ def test_the_search_index_carries_its_indexes() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_searchindex' ORDER BY 1"
-        )
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_searchindex' ORDER BY 1")
         indexes = dict(cursor.fetchall())
 
     assert "UNIQUE INDEX" in indexes["catalog_searchindex_id_index"]

@@ -110,9 +110,7 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
             [started_at, time.perf_counter() - started, claimed, SearchRefresh.Outcome.FAILED, str(exc)],
         )
         return SearchRefresh.Outcome.FAILED
-    logger.info(
-        "refreshed the search index in %.2f s, %d item(s) claimed", time.perf_counter() - started, claimed
-    )
+    logger.info("refreshed the search index in %.2f s, %d item(s) claimed", time.perf_counter() - started, claimed)
     return SearchRefresh.Outcome.OK
 
 
@@ -141,11 +139,7 @@ class Burst:
         """A refresh is due once changes have been quiet a while, or waited too long."""
         if self.first is None:
             return False
-        return (
-            self.now_requested
-            or at - self.last >= self.quiet_seconds
-            or at - self.first >= self.max_wait_seconds
-        )
+        return self.now_requested or at - self.last >= self.quiet_seconds or at - self.first >= self.max_wait_seconds
 
 
 @dataclass

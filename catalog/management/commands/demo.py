@@ -17,9 +17,7 @@ DEMO_ADMIN = ("admin", "admin")
 
 
 class Command(BaseCommand):
-    help = (
-        "Set up the demo (migrate, demo catalog, refresh) and run the web server and refresher until Ctrl-C."
-    )
+    help = "Set up the demo (migrate, demo catalog, refresh) and run the web server and refresher until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))

@@ -19,6 +19,5 @@ class Command(BaseCommand):
                 self.stderr.write(str(error))
             raise CommandError(f"{file}: {exc}") from None
         self.stdout.write(
-            f"Imported {report.records} records: {report.items_created} new items, "
-            f"{report.items_updated} updated."
+            f"Imported {report.records} records: {report.items_created} new items, {report.items_updated} updated."
         )

@@ -15,9 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--worst", type=int, default=10, metavar="N", help="how many of the worst queries to show"
-        )
+        parser.add_argument("--worst", type=int, default=10, metavar="N", help="how many of the worst queries to show")
         parser.add_argument("--judgements", type=Path, default=DEFAULT_PATH, help="the judgement set (JSON)")
 
     def handle(self, *args: object, worst: int, judgements: Path, **options: Any) -> None:

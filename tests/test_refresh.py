@@ -1,0 +1,254 @@
+"""The refresher, run for real as `manage.py search_worker` against the test database."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from catalog.models import Category, Item, SearchPending, SearchRefresh
+from catalog.search.freshness import index_status
+from catalog.search.query import document_search
+from catalog.search.refresh import ADVISORY_LOCK_KEY, WORKER_APPLICATION_NAME, Burst, connect, refresh_index
+
+ROOT = Path(__file__).resolve().parent.parent
+QUIET_SECONDS = 0.5
+
+pytestmark = pytest.mark.usefixtures("committed")
+
+
+def database_url() -> str:
+    """The test database as a URL, for the worker's own process."""
+    s = connection.settings_dict
+    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{quote(s['USER'], safe='')}{password}@{quote(s['HOST'], safe='')}{port}/{s['NAME']}"
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition.__doc__ or condition}")
+        time.sleep(0.05)
+
+
+def workers_connected() -> int:
+    with connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+            [WORKER_APPLICATION_NAME],
+        ).fetchone()
+    return row[0] if row else 0
+
+
+def start_worker(url: str | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "search_worker",
+            f"--quiet-seconds={QUIET_SECONDS}",
+            "--max-wait-seconds=20",
+            "--poll-seconds=60",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url or database_url()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@contextmanager
+def running_workers(count: int = 1) -> Iterator[list[subprocess.Popen[str]]]:
+    workers = [start_worker() for _ in range(count)]
+    try:
+        wait_until(lambda: workers_connected() == count)
+        yield workers
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.communicate(timeout=30)
+
+
+def refreshes() -> int:
+    return SearchRefresh.objects.filter(outcome="ok").count()
+
+
+def no_pending() -> bool:
+    """no pending changes"""
+    return not SearchPending.objects.exists()
+
+
+@contextmanager
+def refresh_blocked() -> Iterator[None]:
+    """Hold a lock that REFRESH ... CONCURRENTLY waits for, and readers do not.
+
+    LOCK TABLE refuses materialized views; an uncommitted CREATE INDEX holds SHARE.
+    """
+    with connect() as blocker:
+        blocker.execute("BEGIN")
+        blocker.execute("CREATE INDEX blocker ON catalog_searchindex (id)")
+        yield
+        blocker.execute("ROLLBACK")
+
+
+def refresh_waiting() -> bool:
+    """the worker's refresh waits for the lock"""
+    with connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+            " AND query LIKE 'REFRESH%%' AND wait_event_type = 'Lock'",
+            [WORKER_APPLICATION_NAME],
+        ).fetchone()
+    return bool(row and row[0])
+
+
+@pytest.fixture
+def items() -> list[Item]:
+    category = Category.objects.create(name="misc")
+    return [Item.objects.create(name=f"item-{n}", summary=f"thing {n}", category=category) for n in range(10)]
+
+
+def names(text: str) -> list[str]:
+    return [hit.name for hit in document_search(text=text).hits]
+
+
+class TestBurst:
+    def test_quiet_window_and_max_wait(self) -> None:
+        burst = Burst(quiet_seconds=1.0, max_wait_seconds=5.0)
+        assert not burst.due(100.0)
+        burst.heard(100.0)
+        assert not burst.due(100.5)
+        burst.heard(100.9)
+        assert not burst.due(101.5)
+        assert burst.due(101.9)
+
+    def test_a_busy_burst_waits_no_longer_than_the_maximum(self) -> None:
+        burst = Burst(quiet_seconds=1.0, max_wait_seconds=5.0)
+        for at in (100.0, 100.8, 101.6, 102.4, 103.2, 104.0, 104.8):
+            burst.heard(at)
+        assert not burst.due(104.9)
+        assert burst.due(105.0)
+
+    def test_a_refresh_now_request_is_due_at_once(self) -> None:
+        burst = Burst(quiet_seconds=1.0, max_wait_seconds=5.0)
+        burst.heard(100.0, now=True)
+        assert burst.due(100.0)
+
+
+def test_a_burst_of_30_edits_gives_exactly_one_refresh(items: list[Item]) -> None:
+    with running_workers():
+        wait_until(no_pending)  # the worker refreshes what was pending when it started
+        before = refreshes()
+
+        for round_ in range(3):
+            for item in items:
+                item.summary = f"edited {round_}"
+                item.save()
+        wait_until(no_pending)
+        time.sleep(3 * QUIET_SECONDS)
+
+    assert refreshes() == before + 1
+    assert SearchRefresh.objects.latest().items_claimed == len(items)
+    assert len(names("edited")) == len(items)
+
+
+def test_two_refreshers_never_refresh_at_once(items: list[Item]) -> None:
+    with connect() as holder, connect() as other:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        assert refresh_index(other) is None
+        holder.execute("ROLLBACK")
+
+    with running_workers(2):
+        for round_ in range(3):
+            for item in items[:3]:
+                item.summary = f"round {round_}"
+                item.save()
+            wait_until(no_pending)
+            time.sleep(2 * QUIET_SECONDS)
+
+    spans = sorted(SearchRefresh.objects.values_list("started_at", "finished_at"))
+    assert len(spans) >= 3
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+
+
+def test_sigkill_during_a_refresh_loses_nothing(items: list[Item]) -> None:
+    with running_workers() as [worker]:
+        wait_until(no_pending)
+        done = refreshes()
+        with refresh_blocked():
+            Item.objects.filter(pk=items[0].pk).update(summary="killword")
+            wait_until(refresh_waiting)
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+        wait_until(lambda: workers_connected() == 0)
+
+        assert list(SearchPending.objects.values_list("item_id", flat=True)) == [items[0].pk]
+        assert names("killword") == ["item-0"]  # still searchable, through the overlay
+        assert refreshes() == done
+
+    with running_workers():
+        wait_until(no_pending)
+
+    assert refreshes() == done + 1
+    assert names("killword") == ["item-0"]
+
+
+def test_an_edit_committed_during_a_refresh_stays_pending_for_the_next(items: list[Item]) -> None:
+    with running_workers():
+        wait_until(no_pending)
+        done = refreshes()
+        with refresh_blocked():
+            Item.objects.filter(pk=items[0].pk).update(summary="first edit")
+            wait_until(refresh_waiting)  # items[0] is claimed, its row locked by the refresh
+            with connect() as editor:
+                editor.execute("SET lock_timeout = '1s'")
+                editor.execute("UPDATE catalog_item SET summary = 'second edit' WHERE id = %s", [items[0].pk])
+                editor.execute("UPDATE catalog_item SET summary = 'third edit' WHERE id = %s", [items[1].pk])
+        wait_until(lambda: refreshes() == done + 1)
+        first = SearchRefresh.objects.latest()
+        assert first.items_claimed == 1
+        assert names("second") == ["item-0"] and names("third") == ["item-1"]
+        wait_until(no_pending)
+
+    assert SearchRefresh.objects.latest().items_claimed == 2
+
+
+def test_status_reports_pending_changes_and_the_worker(items: list[Item], client: object) -> None:
+    status = index_status()
+    assert (status.pending_changes, status.worker_alive) == (len(items), False)
+    assert status.stale_seconds > 0
+
+    with running_workers():
+        wait_until(no_pending)
+        body = client.get("/api/index-status").json()  # type: ignore[attr-defined]
+
+    assert set(body) == {"last_refresh_at", "last_refresh_seconds", "pending_changes", "stale_seconds", "worker_alive"}
+    assert (body["pending_changes"], body["stale_seconds"], body["worker_alive"]) == (0, 0.0, True)
+    assert body["last_refresh_seconds"] > 0
+
+
+def test_worker_waits_out_a_dead_database_and_stops_on_sigterm(tmp_path: Path) -> None:
+    worker = start_worker(f"postgres://postgres@{quote(str(tmp_path), safe='')}/nowhere")
+    time.sleep(2)
+    worker.terminate()
+    output, _ = worker.communicate(timeout=10)
+
+    assert worker.returncode == 0
+    assert "database unavailable" in output and "retrying in 1 s" in output
+    assert "search worker stopped" in output
+    assert "Traceback" not in output

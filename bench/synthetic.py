@@ -5,9 +5,9 @@ there are, how skewed their frequencies are, how long summaries and
 descriptions run, how tags and sections spread. A benchmark on lorem ipsum
 would measure another workload, so every field here is drawn from the
 empirical distribution of the real catalog: summary and description words
-from their own unigram frequencies, lengths, paragraph counts, sections with
-their tag sets, homepages, versions, priorities and sizes from the values
-real records hold.
+from their own unigram frequencies, lengths and paragraph counts, sections
+with their tag sets, homepages, versions, priorities and sizes from the
+values real records hold, names from the parts real names are made of.
 
 The real records come first when the target is at least the size of the
 source, so that queries for real packages keep finding them; a smaller
@@ -23,105 +23,129 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import multiprocessing
 import random
 import re
 import time
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
+from operator import getitem
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, NamedTuple
 
 from tqdm import tqdm
 
-T = TypeVar("T")
-
 DEFAULT_SOURCE = Path(__file__).resolve().parents[1].parent / "shared/data/debian-bookworm-packages.jsonl.gz"
 GZIP_MAGIC = b"\x1f\x8b"
-# Item.summary's max_length; sampled words can add up to more than any real summary.
+# Item.summary's max_length: sampled words can add up to more than any real summary.
 SUMMARY_MAX_LENGTH = 500
-# Item.name's max_length.
-NAME_MAX_LENGTH = 200
-# A name part can start a name: the import format wants names like [a-z0-9][a-z0-9+.-]*.
+# Item.name's max_length, less room for a "-<number>" that makes a name unique.
+NAME_BASE_MAX_LENGTH = 200 - 12
+# A name part that may start a name: the import format wants [a-z0-9][a-z0-9+.-]*.
 NAME_PART = re.compile(r"[a-z0-9][a-z0-9+.]*")
-# Records generated per step: large enough to amortise the bulk draws, small
-# enough to keep memory flat at any target size.
-BATCH_SIZE = 10_000
+# Synthetic records are made in chunks of this many, each from its own seeded
+# generator, so the output does not depend on how many processes made it.
+CHUNK_SIZE = 10_000
 
 
-def draw[T](rng: random.Random, population: Sequence[T], k: int) -> list[T]:
-    """k uniform draws with replacement from population.
+class Urn[T]:
+    """Draws from the empirical distribution of some observed values, fast.
 
-    Drawing uniformly from every observed occurrence (every word of every
-    summary, every record's length) is drawing from the empirical
-    distribution itself, with no weights to build. It is also three times as
-    fast as ``random.choices`` with ``cum_weights``, whose per-draw bisection
-    in Python would make a million records take over a minute: here the
-    random bytes come from one call and the indexing runs in C. Reducing 64
-    random bits modulo the population size biases no value by more than
-    2**-40.
+    A million records need some 60 million words. ``random.choices`` spends
+    a Python-level bisection (with ``cum_weights``) or multiplication per
+    draw, which alone takes over a minute here. An urn holds every
+    observation in a table of 256 x 65,536 slots, so that one random byte
+    and one random 16-bit number address a slot and the whole draw runs in
+    C, about twice as fast. The table has as many copies of every
+    observation as fit, and the slots left over hold observations drawn at
+    random, so every value keeps its frequency (exactly in expectation) and
+    even values seen once stay in the table.
     """
-    offsets = array("Q", rng.randbytes(8 * k))
-    return list(map(population.__getitem__, map(len(population).__rmod__, offsets)))
+
+    BLOCK = 65_536  # slots addressed by a 16-bit number
+    BLOCKS = 256  # blocks addressed by a byte
+
+    def __init__(self, observations: Sequence[T], rng: random.Random) -> None:
+        blocks = 1  # the smallest power of two of blocks that holds every observation
+        while blocks * self.BLOCK < len(observations) and blocks < self.BLOCKS:
+            blocks *= 2
+        size = blocks * self.BLOCK
+        slots: list[T] = []
+        if observations:
+            copies, left_over = divmod(size, len(observations))
+            slots = list(observations) * copies + rng.choices(observations, k=left_over)
+        tables = [slots[start : start + self.BLOCK] for start in range(0, size, self.BLOCK)]
+        # Repeating the tables makes every byte address one, each equally often.
+        self._tables = [tables[block % blocks] for block in range(self.BLOCKS)]
+
+    def draw(self, rng: random.Random, k: int) -> list[T]:
+        """k independent draws."""
+        tables = map(self._tables.__getitem__, rng.randbytes(k))
+        return list(map(getitem, tables, array("H", rng.randbytes(2 * k))))
 
 
 @dataclass(frozen=True)
 class Distributions:
-    """What the real catalog looks like, as lists of observed values to draw from."""
+    """What the real catalog looks like, as urns of observed values."""
 
-    summary_words: list[str]
-    description_words: list[str]
-    summary_lengths: list[int]
-    # (words, paragraphs) of each description: long descriptions have more paragraphs.
-    description_shapes: list[tuple[int, int]]
-    # Real descriptions are wrapped text; the line breaks only matter to someone reading it.
-    words_per_line: int
-    name_parts: list[str]
-    name_part_counts: list[int]
-    # Together, because tags follow sections (games have game:: tags).
-    sections_and_tags: list[tuple[str, list[str]]]
-    homepages: list[str]
-    versions: list[str]
-    priorities: list[str]
-    installed_sizes: list[int]
+    summary_words: Urn[str]
+    description_words: Urn[str]
+    summary_lengths: Urn[int]
+    # (words, paragraphs) of a description: long descriptions have more paragraphs.
+    description_shapes: Urn[tuple[int, int]]
+    name_parts: Urn[str]
+    name_part_counts: Urn[int]
+    # Drawn together, because tags follow sections (games have game:: tags).
+    sections_and_tags: Urn[tuple[str, list[str]]]
+    homepages: Urn[str]
+    versions: Urn[str]
+    priorities: Urn[str]
+    installed_sizes: Urn[int]
 
     @classmethod
-    def from_records(cls, records: Sequence[dict[str, Any]]) -> Distributions:
+    def from_records(cls, records: Sequence[dict[str, Any]], rng: random.Random) -> Distributions:
         # One str object per distinct word: millions of references, not millions of strings.
         vocabulary: dict[str, str] = {}
         summary_words: list[str] = []
         description_words: list[str] = []
         description_shapes: list[tuple[int, int]] = []
-        description_lines = 0
         name_parts: list[str] = []
         name_part_counts: list[int] = []
         for record in records:
-            words = record["summary"].split()
-            summary_words.extend(vocabulary.setdefault(word, word) for word in words)
+            summary_words.extend(vocabulary.setdefault(word, word) for word in record["summary"].split())
             description = record.get("description", "")
             words = description.split()
             description_words.extend(vocabulary.setdefault(word, word) for word in words)
             paragraphs = sum(1 for paragraph in description.split("\n\n") if paragraph.strip())
             description_shapes.append((len(words), paragraphs))
-            description_lines += sum(1 for line in description.splitlines() if line.strip())
             parts = [part for part in record["name"].split("-") if NAME_PART.fullmatch(part)]
             name_parts.extend(parts)
             if parts:
                 name_part_counts.append(len(parts))
         return cls(
-            summary_words=summary_words,
-            description_words=description_words,
-            summary_lengths=[len(record["summary"].split()) for record in records],
-            description_shapes=description_shapes,
-            words_per_line=max(1, round(len(description_words) / max(1, description_lines))),
-            name_parts=name_parts,
-            name_part_counts=name_part_counts,
-            sections_and_tags=[(record["section"], record.get("tags", [])) for record in records],
-            homepages=[record.get("homepage", "") for record in records],
-            versions=[record.get("version", "") for record in records],
-            priorities=[record.get("priority", "optional") for record in records],
-            installed_sizes=[record.get("installed_size_kb", 0) for record in records],
+            summary_words=Urn(summary_words, rng),
+            description_words=Urn(description_words, rng),
+            summary_lengths=Urn([len(record["summary"].split()) for record in records], rng),
+            description_shapes=Urn(description_shapes, rng),
+            name_parts=Urn(name_parts, rng),
+            name_part_counts=Urn(name_part_counts, rng),
+            sections_and_tags=Urn([(record["section"], record.get("tags", [])) for record in records], rng),
+            homepages=Urn([record.get("homepage", "") for record in records], rng),
+            versions=Urn([record.get("version", "") for record in records], rng),
+            priorities=Urn([record.get("priority", "optional") for record in records], rng),
+            installed_sizes=Urn([record.get("installed_size_kb", 0) for record in records], rng),
         )
+
+
+class Chunk(NamedTuple):
+    """The work of one worker call: the names are chosen centrally, to be unique."""
+
+    seed: int
+    index: int
+    names: list[str]
 
 
 def read_catalog(path: Path) -> list[dict[str, Any]]:
@@ -137,85 +161,132 @@ def generate(source: Sequence[dict[str, Any]], n: int, *, seed: int = 0) -> Iter
     """n records: the source first (or a seeded sample of it), then synthetic ones.
 
     The same source, n and seed give the same records, so a benchmark can be
-    rerun on exactly the same data.
+    rerun on exactly the same data; ``write_catalog`` writes these records.
     """
+    leading, distributions, chunks = _plan(source, n, seed)
+    yield from leading
+    for chunk in chunks:
+        yield from _synthesize(distributions, chunk)
+
+
+def write_catalog(
+    source: Sequence[dict[str, Any]],
+    n: int,
+    path: Path,
+    *,
+    seed: int = 0,
+    processes: int | None = None,
+) -> None:
+    """Write ``generate(source, n, seed=seed)`` as JSONL, gzipped when path ends in .gz.
+
+    Chunks are made and compressed in worker processes (``processes``, by
+    default one per CPU) and written in order. Each gzipped chunk is a gzip
+    member of its own: concatenated members are one valid gzip file.
+    Level 1 already compresses this text about threefold; higher levels
+    would cost more time than the space is worth for a benchmark file.
+    """
+    compress = path.suffix == ".gz"
+    leading, distributions, chunks = _plan(source, n, seed)
+    with ExitStack() as stack:
+        handle = stack.enter_context(path.open("wb"))
+        encoded: Iterator[bytes]
+        if distributions is None or processes == 1:
+            encoded = map(partial(_encode_chunk, distributions, compress), chunks)
+        else:
+            # Forked workers inherit the urns (a few hundred MB) instead of unpickling them.
+            context = multiprocessing.get_context("fork")
+            pool = stack.enter_context(
+                context.Pool(processes, initializer=_init_worker, initargs=(distributions, compress))
+            )
+            encoded = pool.imap(_encode_in_worker, chunks)
+        bar = stack.enter_context(tqdm(total=n, unit=" records", unit_scale=True))
+        handle.write(_encode(leading, compress))
+        bar.update(len(leading))
+        for data, size in zip(encoded, _chunk_sizes(n - len(leading)), strict=True):
+            handle.write(data)
+            bar.update(size)
+
+
+def _plan(
+    source: Sequence[dict[str, Any]], n: int, seed: int
+) -> tuple[Sequence[dict[str, Any]], Distributions | None, Iterator[Chunk]]:
+    """The real records to write first, and the chunks of synthetic ones to add."""
     rng = random.Random(seed)
     if n <= len(source):
-        for index in sorted(rng.sample(range(len(source)), n)):
-            yield source[index]
-        return
-    yield from source
-    distributions = Distributions.from_records(source)
+        return [source[index] for index in sorted(rng.sample(range(len(source)), n))], None, iter(())
+    distributions = Distributions.from_records(source, rng)
     taken = {record["name"] for record in source}
+    return source, distributions, _chunks(distributions, n - len(source), seed, taken)
+
+
+def _chunk_sizes(total: int) -> Iterator[int]:
+    for start in range(0, total, CHUNK_SIZE):
+        yield min(CHUNK_SIZE, total - start)
+
+
+def _chunks(distributions: Distributions, total: int, seed: int, taken: set[str]) -> Iterator[Chunk]:
+    """Chunks with unique names, from real name parts ("python3", "dev", ...).
+
+    Names are made here, in one process, because only one place can know
+    every name taken; common combinations get numbered (python3-dev-2).
+    """
+    rng = random.Random(f"{seed}:names")
     suffixes: dict[str, int] = {}
-    remaining = n - len(source)
-    while remaining:
-        batch = min(BATCH_SIZE, remaining)
-        yield from _batch(rng, distributions, batch, taken, suffixes)
-        remaining -= batch
+    for index, size in enumerate(_chunk_sizes(total)):
+        counts = distributions.name_part_counts.draw(rng, size)
+        parts = distributions.name_parts.draw(rng, sum(counts))
+        names: list[str] = []
+        start = 0
+        for count in counts:
+            names.append(_unique_name("-".join(parts[start : start + count]), taken, suffixes))
+            start += count
+        yield Chunk(seed, index, names)
 
 
-def _batch(
-    rng: random.Random,
-    dist: Distributions,
-    size: int,
-    taken: set[str],
-    suffixes: dict[str, int],
-) -> Iterator[dict[str, Any]]:
-    """size synthetic records; every field is drawn in bulk for the whole batch."""
-    summary_lengths = draw(rng, dist.summary_lengths, size)
-    summary_words = draw(rng, dist.summary_words, sum(summary_lengths))
-    shapes = draw(rng, dist.description_shapes, size)
-    description_words = draw(rng, dist.description_words, sum(words for words, _ in shapes))
-    part_counts = draw(rng, dist.name_part_counts, size)
-    name_parts = draw(rng, dist.name_parts, sum(part_counts))
-    sections_and_tags = draw(rng, dist.sections_and_tags, size)
-    homepages = draw(rng, dist.homepages, size)
-    versions = draw(rng, dist.versions, size)
-    priorities = draw(rng, dist.priorities, size)
-    installed_sizes = draw(rng, dist.installed_sizes, size)
-    summary_at = description_at = name_at = 0
-    for i in range(size):
-        count = part_counts[i]
-        name = _unique_name("-".join(name_parts[name_at : name_at + count]), taken, suffixes)
-        name_at += count
-        count = summary_lengths[i]
-        summary = _summary(summary_words[summary_at : summary_at + count])
-        summary_at += count
-        count, paragraphs = shapes[i]
-        words = description_words[description_at : description_at + count]
-        description_at += count
+def _unique_name(name: str, taken: set[str], suffixes: dict[str, int]) -> str:
+    """name, or the first of name-2, name-3, ... that is not taken."""
+    if len(name) > NAME_BASE_MAX_LENGTH:
+        name = name[:NAME_BASE_MAX_LENGTH].rstrip("+.-")
+    candidate = name
+    while candidate in taken:
+        suffixes[name] = suffixes.get(name, 1) + 1
+        candidate = f"{name}-{suffixes[name]}"
+    taken.add(candidate)
+    return candidate
+
+
+def _synthesize(distributions: Distributions | None, chunk: Chunk) -> Iterator[dict[str, Any]]:
+    """The records of one chunk; every field is drawn in bulk for the whole chunk."""
+    assert distributions is not None  # there are chunks only when there are distributions
+    rng = random.Random(f"{chunk.seed}:{chunk.index}")
+    size = len(chunk.names)
+    summary_lengths = distributions.summary_lengths.draw(rng, size)
+    summary_words = distributions.summary_words.draw(rng, sum(summary_lengths))
+    shapes = distributions.description_shapes.draw(rng, size)
+    description_words = distributions.description_words.draw(rng, sum(words for words, _ in shapes))
+    sections_and_tags = distributions.sections_and_tags.draw(rng, size)
+    homepages = distributions.homepages.draw(rng, size)
+    versions = distributions.versions.draw(rng, size)
+    priorities = distributions.priorities.draw(rng, size)
+    installed_sizes = distributions.installed_sizes.draw(rng, size)
+    summary_start = description_start = 0
+    for i, name in enumerate(chunk.names):
+        summary_end = summary_start + summary_lengths[i]
+        description_end = description_start + shapes[i][0]
         section, tags = sections_and_tags[i]
         yield {
             "name": name,
             "version": versions[i],
             "section": section,
-            "summary": summary,
-            "description": _description(words, paragraphs, dist.words_per_line),
+            "summary": _summary(summary_words[summary_start:summary_end]),
+            "description": _description(description_words[description_start:description_end], shapes[i][1]),
             "tags": tags,
             "homepage": homepages[i],
             "source": name,
             "installed_size_kb": installed_sizes[i],
             "priority": priorities[i],
         }
-
-
-def _unique_name(name: str, taken: set[str], suffixes: dict[str, int]) -> str:
-    """name, or name-2, name-3, ... for the first one not taken.
-
-    Common parts make common names ("python3-dev" comes up again and
-    again); numbering them keeps the real parts searchable instead of
-    tagging every name with a unique serial.
-    """
-    base = name
-    if len(base) > NAME_MAX_LENGTH - 12:  # leaves room for any suffix
-        base = base[: NAME_MAX_LENGTH - 12].rstrip("+.-")
-    candidate = base
-    while candidate in taken:
-        suffixes[base] = suffixes.get(base, 1) + 1
-        candidate = f"{base}-{suffixes[base]}"
-    taken.add(candidate)
-    return candidate
+        summary_start, description_start = summary_end, description_end
 
 
 def _summary(words: list[str]) -> str:
@@ -225,42 +296,38 @@ def _summary(words: list[str]) -> str:
     return summary
 
 
-def _description(words: list[str], paragraphs: int, words_per_line: int) -> str:
-    """words as wrapped lines in up to `paragraphs` blank-line-separated paragraphs."""
+def _description(words: list[str], paragraphs: int) -> str:
+    """words in up to `paragraphs` paragraphs of about equal length, blank lines between.
+
+    A paragraph is one line: line breaks inside it mean nothing to search,
+    and wrapping would only cost time.
+    """
     if not words:
         return ""
     per_paragraph = -(-len(words) // max(1, paragraphs))
-    return "\n\n".join(
-        "\n".join(
-            " ".join(words[line : line + words_per_line])
-            for line in range(start, min(start + per_paragraph, len(words)), words_per_line)
-        )
-        for start in range(0, len(words), per_paragraph)
-    )
+    return "\n\n".join(" ".join(words[start : start + per_paragraph]) for start in range(0, len(words), per_paragraph))
 
 
-def write_catalog(records: Iterator[dict[str, Any]], path: Path, *, total: int) -> None:
-    """Write records as JSONL, gzipped (fastest level) when path ends in .gz.
+def _encode(records: Iterable[dict[str, Any]], compress: bool) -> bytes:
+    data = "".join(json.dumps(record) + "\n" for record in records).encode()
+    return gzip.compress(data, compresslevel=1, mtime=0) if compress else data
 
-    Level 1 compresses this text about tenfold already; higher levels cost
-    more time than the space they save is worth for a throwaway file.
-    """
-    handle: BinaryIO
-    if path.suffix == ".gz":
-        handle = gzip.open(path, "wb", compresslevel=1)
-    else:
-        handle = path.open("wb")
-    with handle, tqdm(total=total, unit=" records", unit_scale=True) as bar:
-        lines: list[str] = []
-        for record in records:
-            lines.append(json.dumps(record))
-            if len(lines) == BATCH_SIZE:
-                handle.write(("\n".join(lines) + "\n").encode())
-                bar.update(len(lines))
-                lines.clear()
-        if lines:
-            handle.write(("\n".join(lines) + "\n").encode())
-            bar.update(len(lines))
+
+def _encode_chunk(distributions: Distributions | None, compress: bool, chunk: Chunk) -> bytes:
+    return _encode(_synthesize(distributions, chunk), compress)
+
+
+_worker_state: tuple[Distributions, bool] | None = None
+
+
+def _init_worker(distributions: Distributions, compress: bool) -> None:
+    global _worker_state
+    _worker_state = (distributions, compress)
+
+
+def _encode_in_worker(chunk: Chunk) -> bytes:
+    assert _worker_state is not None  # set by _init_worker
+    return _encode_chunk(*_worker_state, chunk)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -275,8 +342,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.n < 1:
         parser.error("n must be at least 1")
     started = time.perf_counter()
-    source = read_catalog(args.source)
-    write_catalog(generate(source, args.n, seed=args.seed), args.out, total=args.n)
+    write_catalog(read_catalog(args.source), args.n, args.out, seed=args.seed)
     elapsed = time.perf_counter() - started
     print(f"wrote {args.n:,} records to {args.out} in {elapsed:.1f} s")
 

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from catalog.importer import catalog_import
+from catalog.models import Item
+from catalog.search.explain import explain_search
 from catalog.search.query import PAGE_SIZE, document_search, highlight
 from tests.conftest import make_record, refresh, write_catalog
 
@@ -111,3 +113,14 @@ class TestOnTheDemoCatalog:
         assert first.total > 2 * PAGE_SIZE
         assert len(first.hits) == len(second.hits) == PAGE_SIZE
         assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+    def test_the_overlay_keeps_the_gin_index_and_computes_no_document_per_query(self, db: None) -> None:
+        Item.objects.filter(name__in=["vlc", "gimp"]).update(summary="edited web browser")
+
+        plans = "\n".join(explained.plan for explained in explain_search(text="web browser"))
+
+        assert "Bitmap Index Scan on searchindex_document_gin" in plans
+        assert "catalog_searchpending" in plans
+        for source in ("catalog_item ", "catalog_itemtag", "catalog_tag", "catalog_category"):
+            assert source not in plans
+        assert {"vlc", "gimp"} <= set(names("edited web browser"))

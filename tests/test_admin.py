@@ -1,0 +1,76 @@
+"""Editors: a change saved in the admin is searchable at once; the index's freshness is shown there."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from catalog.models import Item, ItemTag, Tag
+
+
+@pytest.fixture
+def editor(client: Client, db: None) -> Client:
+    client.force_login(get_user_model().objects.create_superuser("editor", password="x"))
+    return client
+
+
+def change_form(item: Item, **changes: str) -> dict[str, str]:
+    """The item's change form as the browser posts it, with an inline tag row added."""
+    links = list(ItemTag.objects.filter(item=item))
+    data = {
+        "name": item.name,
+        "summary": item.summary,
+        "description": item.description,
+        "category": str(item.category_id),
+        "homepage": item.homepage,
+        "version": item.version,
+        "source": item.source,
+        "installed_size_kb": str(item.installed_size_kb),
+        "priority": item.priority,
+        "itemtag_set-TOTAL_FORMS": str(len(links)),
+        "itemtag_set-INITIAL_FORMS": str(len(links)),
+        "itemtag_set-MIN_NUM_FORMS": "0",
+        "itemtag_set-MAX_NUM_FORMS": "1000",
+        **changes,
+    }
+    for n, link in enumerate(links):
+        data |= {f"itemtag_set-{n}-id": str(link.id), f"itemtag_set-{n}-item": str(item.id)}
+        data[f"itemtag_set-{n}-tag"] = str(link.tag_id)
+    return data
+
+
+@pytest.mark.usefixtures("corpus")
+class TestEditorsChangesAreSearchable:
+    def test_an_edit_saved_in_the_admin_is_found_by_the_search_page_at_once(self, editor: Client) -> None:
+        vlc = Item.objects.get(name="vlc")
+        new_tag = Tag.objects.create(name="use::glorping")
+        form = change_form(vlc, summary="the zorblax media player")
+        n = form["itemtag_set-TOTAL_FORMS"]
+        form |= {"itemtag_set-TOTAL_FORMS": str(int(n) + 1), f"itemtag_set-{n}-tag": str(new_tag.id)}
+
+        response = editor.post(f"/admin/catalog/item/{vlc.id}/change/", form)
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert 'href="/items/vlc/"' in editor.get("/", {"q": "zorblax"}).content.decode()
+        assert 'href="/items/vlc/"' in editor.get("/", {"q": "glorping"}).content.decode()
+        assert 'href="/items/vlc/"' not in editor.get("/", {"q": "streamer"}).content.decode()
+
+    def test_the_refresh_history_shows_freshness_and_the_refresh_button(self, editor: Client) -> None:
+        Item.objects.filter(name="vlc").update(summary="changed")
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert "Pending changes: 1 item" in html
+        assert "Refresher: <strong>not running</strong>" in html
+        assert 'value="Refresh search now"' in html
+
+    def test_refresh_now_asks_the_refresher_and_says_when_none_runs(self, editor: Client) -> None:
+        response = editor.post("/admin/catalog/searchrefresh/refresh/", follow=True)
+
+        assert "no refresher is running" in response.content.decode()
+
+    def test_refresh_now_is_for_staff_only(self, client: Client) -> None:
+        response = client.post("/admin/catalog/searchrefresh/refresh/")
+
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]

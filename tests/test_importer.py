@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.importer import CatalogFileError, catalog_import
-from catalog.models import Category, Item, ItemTag, Tag
-from tests.conftest import CORPUS, make_record, write_catalog
+from catalog.models import Category, Item, ItemTag, SearchPending, Tag
+from catalog.search.query import document_search
+from tests.conftest import CORPUS, make_record, refresh, write_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,23 @@ class TestCatalogImport:
 
         assert (report.items_created, report.items_updated) == (0, 0)
         assert dict(Item.objects.values_list("name", "updated_at")) == before
+
+    def test_an_import_is_searchable_after_the_refresh_it_asks_for(self, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+        assert not SearchPending.objects.exists()
+        assert document_search(text="web browser").total == 0
+        refresh()
+        assert document_search(text="web browser").total == 2
+
+    def test_edits_after_an_import_in_the_same_transaction_are_searchable_at_once(self, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+        refresh()
+
+        Item.objects.filter(name="vlc").update(summary="zorblax player")
+
+        assert SearchPending.objects.count() == 1
+        assert [hit.name for hit in document_search(text="zorblax").hits] == ["vlc"]
 
 
 class TestBadFiles:

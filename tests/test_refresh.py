@@ -16,10 +16,12 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from catalog.importer import catalog_import
 from catalog.models import Category, Item, SearchPending, SearchRefresh
 from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from catalog.search.refresh import ADVISORY_LOCK_KEY, WORKER_APPLICATION_NAME, Burst, connect, refresh_index
+from tests.conftest import CORPUS, write_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET_SECONDS = 0.5
@@ -252,3 +254,12 @@ def test_worker_waits_out_a_dead_database_and_stops_on_sigterm(tmp_path: Path) -
     assert "database unavailable" in output and "retrying in 1 s" in output
     assert "search worker stopped" in output
     assert "Traceback" not in output
+
+
+def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: Path) -> None:
+    with running_workers():
+        done = refreshes()
+        catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+        wait_until(lambda: refreshes() == done + 1)
+
+    assert sorted(names("web browser")) == ["chromium", "firefox-esr"]

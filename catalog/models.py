@@ -7,6 +7,7 @@ from catalog.search.index import SearchDocument, SearchIndex
 from catalog.search.overlay import SearchOverlay, SearchPending
 from catalog.search.refresh import SearchRefresh
 from catalog.search.triggers import pending_triggers
+from catalog.search.vocabulary import SearchWord, Synonym
 
 __all__ = [
     "Category",
@@ -17,6 +18,8 @@ __all__ = [
     "SearchOverlay",
     "SearchPending",
     "SearchRefresh",
+    "SearchWord",
+    "Synonym",
     "Tag",
 ]
 

@@ -14,6 +14,9 @@ from catalog.models import Item
 from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 
+# Offered on the empty page and when nothing matches.
+EXAMPLE_QUERIES = ["web browser", "pdf viewer", "vlc", "text editor", "thunderb"]
+
 # Item text may hold markup: keep it inert even where a client pastes JSON into HTML.
 _HTML_SAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -27,11 +30,13 @@ class HTMLSafeJSONEncoder(DjangoJSONEncoder):
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
-    result = document_search(**form.search_params())
+    params = form.search_params()
+    context = {"form": form, "params": params, "result": document_search(**params), "examples": EXAMPLE_QUERIES}
     # htmx swaps in the results alone; a history restore needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
-        return render(request, "catalog/search.html#results", {"result": result})
-    return render(request, "catalog/search.html", {"form": form, "result": result, "index": index_status()})
+        # "partial": the status and filters outside #results come along out of band.
+        return render(request, "catalog/search.html#results", {**context, "partial": True})
+    return render(request, "catalog/search.html", {**context, "index": index_status()})
 
 
 @require_GET
@@ -49,6 +54,11 @@ def api_search(request: HttpRequest) -> JsonResponse:
             "total": result.total,
             "page": result.page,
             "took_ms": result.took_ms,
+            "suggestion": result.suggestion,
+            "corrected_query": result.corrected,
+            "facets": {
+                facet: [{"value": v.value, "count": v.count} for v in values] for facet, values in result.facets.items()
+            },
             "results": [
                 {
                     "id": hit.id,

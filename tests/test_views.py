@@ -86,8 +86,10 @@ class TestSearchApi:
 
         body = response.json()
         assert response.headers["Content-Type"] == "application/json"
-        assert set(body) == {"query", "total", "page", "took_ms", "results"}
+        assert set(body) == {"query", "total", "page", "took_ms", "suggestion", "corrected_query", "facets", "results"}
         assert (body["query"], body["total"], body["page"]) == ("vlc", 2, 1)
+        assert (body["suggestion"], body["corrected_query"]) == (None, None)
+        assert body["facets"] == {"category": [{"value": "video", "count": 2}], "tag": []}
         assert isinstance(body["took_ms"], float)
         first = body["results"][0]
         assert first == {
@@ -106,12 +108,73 @@ class TestSearchApi:
             "total": 0,
             "page": 1,
             "took_ms": 0.0,
+            "suggestion": None,
+            "corrected_query": None,
+            "facets": {"category": [], "tag": []},
             "results": [],
         }
         assert client.get("/api/search").json()["total"] == 0
 
     def test_pages(self, client: Client) -> None:
         assert client.get("/api/search", {"q": "vlc", "page": "2"}).json()["results"] == []
+
+
+@pytest.mark.usefixtures("corpus")
+class TestFacetsAndFilters:
+    def test_facet_counts_follow_the_query_and_the_filters(self, client: Client) -> None:
+        facets = client.get("/api/search", {"q": "browser"}).json()["facets"]
+        assert facets["category"] == [{"value": "web", "count": 2}]
+        assert facets["tag"][:2] == [{"value": "role::program", "count": 2}, {"value": "web::browser", "count": 2}]
+
+        filtered = client.get("/api/search", {"q": "browser", "tag": "works-with::pdf"}).json()
+        assert [r["name"] for r in filtered["results"]] == ["firefox-esr"]
+        assert filtered["facets"]["category"] == [{"value": "web", "count": 1}]
+
+    def test_filters_combine_with_and_across_facets(self, client: Client) -> None:
+        both = {"q": "browser", "category": "web", "tag": ["web::browser", "role::program"]}
+        assert client.get("/api/search", both).json()["total"] == 2
+        assert client.get("/api/search", {**both, "category": "video"}).json()["total"] == 0
+
+    @pytest.mark.parametrize("params", [{"category": "nope"}, {"tag": "no::such"}, {"tag": "\x00'\""}])
+    def test_unknown_filter_values_give_an_empty_result(self, client: Client, params: dict[str, str]) -> None:
+        response = client.get("/api/search", {"q": "browser", **params})
+
+        assert response.status_code == 200
+        assert (response.json()["total"], response.json()["results"]) == (0, [])
+
+    def test_sort_by_name(self, client: Client) -> None:
+        names = [r["name"] for r in client.get("/api/search", {"q": "browser", "sort": "name"}).json()["results"]]
+        assert names == ["chromium", "firefox-esr"]
+        assert client.get("/api/search", {"q": "browser", "sort": "bogus"}).status_code == 200
+
+    def test_page_shows_facets_and_removable_chips(self, client: Client) -> None:
+        html = client.get("/", {"q": "browser", "category": "web"}).content.decode()
+
+        assert '<input type="hidden" name="category" value="web">' in html
+        assert 'href="?q=browser" aria-label="Remove filter category web"' in html
+        assert 'href="?q=browser&amp;category=web&amp;tag=web%3A%3Abrowser"' in html
+
+    def test_htmx_results_update_the_filters_out_of_band(self, client: Client) -> None:
+        html = client.get("/", {"q": "browser", "tag": "web::browser"}, headers=HX).content.decode()
+
+        assert '<div id="filters" class="filters" hx-swap-oob="true">' in html
+        assert '<input type="hidden" name="tag" value="web::browser">' in html
+
+
+@pytest.mark.usefixtures("corpus")
+class TestSpelling:
+    def test_a_query_that_finds_nothing_is_corrected_and_says_so(self, client: Client) -> None:
+        body = client.get("/api/search", {"q": "thunderbrd"}).json()
+
+        assert (body["total"], body["corrected_query"], body["suggestion"]) == (1, "thunderbird", "thunderbird")
+        assert body["results"][0]["name"] == "thunderbird"
+        html = client.get("/", {"q": "thunderbrd"}).content.decode()
+        assert "No results for “thunderbrd”. Showing results for <strong>thunderbird</strong>." in html
+
+    def test_a_prefix_being_typed_is_not_corrected(self, client: Client) -> None:
+        body = client.get("/api/search", {"q": "thunderb"}).json()
+
+        assert (body["suggestion"], [r["name"] for r in body["results"]]) == (None, ["thunderbird"])
 
 
 @pytest.mark.usefixtures("evil_item")

@@ -4,3 +4,5 @@
 # migration 0001 and named in sql/search_document.sql): English stemming over
 # unaccented words.
 TEXT_SEARCH_CONFIG = "searchsite_english"
+# Unstemmed words (unaccent, lowercase) for prefixes and the typo vocabulary.
+WORDS_CONFIG = "searchsite_simple"

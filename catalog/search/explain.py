@@ -17,15 +17,19 @@ class ExplainedQuery:
 
 
 def explain_search(*, text: str, page: int = 1) -> list[ExplainedQuery]:
-    """Run the search as the site does, then EXPLAIN (ANALYZE, BUFFERS) each statement it ran."""
+    """Run the search as the site does, then EXPLAIN (ANALYZE, BUFFERS) each query it ran.
+
+    Savepoints and the like are left out: only SELECTs have plans worth reading.
+    """
     with CaptureQueriesContext(connection) as captured:
         document_search(text=text, page=page)
     explained = []
-    for query in captured.captured_queries:
+    statements = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    for sql in statements:
         # ANALYZE executes the statement: keep whatever it might do inside a rolled-back savepoint.
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
             plan = "\n".join(line for (line,) in cursor.fetchall())
             transaction.set_rollback(True)
-        explained.append(ExplainedQuery(sql=query["sql"], plan=plan))
+        explained.append(ExplainedQuery(sql=sql, plan=plan))
     return explained

@@ -37,6 +37,7 @@ class DocumentColumns(models.Model):
     category = models.TextField(null=True)
     tags = ArrayField(models.TextField(), null=True)
     document = SearchVectorField(null=True)
+    words = SearchVectorField(null=True)
 
     class Meta:
         abstract = True
@@ -70,4 +71,5 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
             # fastupdate off: a concurrent refresh rewrites changed rows, and a
             # pending list would then be scanned by every search until vacuum.
             GinIndex(fields=["document"], name="searchindex_document_gin", fastupdate=False),
+            GinIndex(fields=["words"], name="searchindex_words_gin", fastupdate=False),
         ]

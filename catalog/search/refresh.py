@@ -77,6 +77,18 @@ INSERT_REFRESH_SQL = """
 """
 
 
+# The typo vocabulary follows the index; DELETE, not TRUNCATE, so that readers
+# keep the old words until the refresh commits.
+REBUILD_VOCABULARY_SQL = [
+    "DELETE FROM catalog_searchword",
+    """
+    INSERT INTO catalog_searchword (word, documents)
+    SELECT word, ndoc FROM ts_stat('SELECT words FROM catalog_searchindex')
+    WHERE length(word) BETWEEN 3 AND 40
+    """,
+]
+
+
 def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
     """Claim every pending change, refresh the index, record it; None if another refresher runs.
 
@@ -97,6 +109,8 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
                 " SELECT count(DISTINCT item_id) FROM claimed"
             ).fetchone()[0]  # type: ignore[index]
             conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY catalog_searchindex")
+            for statement in REBUILD_VOCABULARY_SQL:
+                conn.execute(statement)
             conn.execute(
                 INSERT_REFRESH_SQL,
                 [started_at, time.perf_counter() - started, claimed, SearchRefresh.Outcome.OK, ""],

@@ -16,14 +16,21 @@ SELECT
     -- Debtags read "works-with::pdf": the value after "::" is the searchable part.
     || setweight(to_tsvector('searchsite_english', item_tags.tag_values), 'B')
     || setweight(to_tsvector('searchsite_english', item.description), 'C')
-    || setweight(to_tsvector('searchsite_english', category.name), 'D') AS document
+    || setweight(to_tsvector('searchsite_english', category.name), 'D') AS document,
+    -- The words people type, unstemmed (searchsite_simple: unaccent, lowercase):
+    -- stemming breaks prefixes ("organi" is no prefix of the stem "organ"), so
+    -- prefixes typed so far match here, and the vocabulary for typo
+    -- corrections (catalog_searchword) is read from here.
+    setweight(to_tsvector('searchsite_simple', item.name), 'A')
+    || setweight(to_tsvector('searchsite_simple', item.summary), 'B')
+    || setweight(to_tsvector('searchsite_simple', item_tags.tag_values), 'C') AS words
 FROM catalog_item AS item
 JOIN catalog_category AS category ON category.id = item.category_id
 -- Aggregating per item in a LATERAL subquery instead of a top-level GROUP BY
 -- lets a filter on item.id reach the items table (the live overlay needs it).
 CROSS JOIN LATERAL (
     SELECT
-        coalesce(array_agg(tag.name ORDER BY tag.name), '{}') AS tags,
+        coalesce(array_agg(tag.name::text ORDER BY tag.name), '{}') AS tags,
         coalesce(string_agg(split_part(tag.name, '::', -1), ' '), '') AS tag_values
     FROM catalog_itemtag AS link
     JOIN catalog_tag AS tag ON tag.id = link.tag_id

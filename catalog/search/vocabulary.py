@@ -1,0 +1,45 @@
+"""The words the index holds, for typo corrections; and the synonyms editors maintain."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class SearchWord(models.Model):
+    """A word of the index's vocabulary (names, summaries, tags), rebuilt with each refresh."""
+
+    word = models.TextField(primary_key=True)
+    documents = models.IntegerField(help_text="how many items hold the word")
+
+    class Meta:
+        db_table = "catalog_searchword"
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="searchword_word_trgm")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class Synonym(models.Model):
+    """Words that mean the same to a searcher; a query for one finds the others."""
+
+    words = models.CharField(
+        max_length=500,
+        help_text="Two or more words or names, separated by commas: postgres, postgresql, pgsql",
+    )
+
+    class Meta:
+        db_table = "catalog_synonym"
+        constraints = [models.UniqueConstraint(Lower("words"), name="synonym_words_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.words
+
+    def clean(self) -> None:
+        if len(self.word_list()) < 2:
+            raise ValidationError({"words": "Give at least two words, separated by commas."})
+
+    def word_list(self) -> list[str]:
+        return [word.strip().lower() for word in self.words.split(",") if word.strip()]

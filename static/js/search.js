@@ -1,0 +1,60 @@
+// Keyboard and state for the search page. htmx does the requests; this file
+// only moves focus, keeps the form in step with the results, and reports errors.
+(() => {
+  "use strict";
+  const input = document.getElementById("search-input");
+  const form = document.getElementById("search-form");
+  const results = document.getElementById("results");
+  const error = document.getElementById("search-error");
+  if (!input || !form || !results) return;
+
+  const resultLinks = () => Array.from(results.querySelectorAll(".hit h2 a"));
+  const typing = (element) =>
+    element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement ||
+    element instanceof HTMLSelectElement || (element && element.isContentEditable);
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const active = document.activeElement;
+    if (event.key === "/" && !typing(active)) {
+      event.preventDefault();
+      input.focus();
+      input.select();
+      return;
+    }
+    if (event.key === "Escape" && (active === input || results.contains(active))) {
+      event.preventDefault();
+      input.value = "";
+      input.focus();
+      htmx.trigger(input, "search");
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const links = resultLinks();
+    if (!links.length || !(active === input || links.includes(active))) return;
+    event.preventDefault();
+    const index = links.indexOf(active);
+    if (event.key === "ArrowDown") {
+      links[Math.min(index + 1, links.length - 1)].focus();
+    } else if (index <= 0) {
+      input.focus();
+    } else {
+      links[index - 1].focus();
+    }
+  });
+
+  // A suggestion, a facet or a page link changes the query state: show it in the form.
+  results.addEventListener("htmx:afterSettle", (event) => {
+    const path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    if (!path || document.activeElement === input) return;
+    const params = new URL(path, location.href).searchParams;
+    input.value = params.get("q") || "";
+    const sort = document.getElementById("sort");
+    if (sort) sort.value = params.get("sort") || "relevance";
+  });
+
+  document.body.addEventListener("htmx:beforeRequest", () => { if (error) error.hidden = true; });
+  const failed = () => { if (error) error.hidden = false; };
+  document.body.addEventListener("htmx:responseError", failed);
+  document.body.addEventListener("htmx:sendError", failed);
+})();

@@ -6,7 +6,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from catalog.models import Category, Item, ItemTag, SearchRefresh, Tag
+from catalog.models import Category, Item, ItemTag, SearchRefresh, Synonym, Tag
 from catalog.search.freshness import index_status
 from catalog.search.refresh import connect, request_refresh
 
@@ -34,6 +34,14 @@ class CategoryAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """Applied when searching, so a change works at once without a refresh."""
+
+    list_display = ["words"]
+    search_fields = ["words"]
 
 
 @admin.register(SearchRefresh)

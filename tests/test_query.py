@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from catalog.importer import catalog_import
-from catalog.models import Item
+from catalog.models import Item, Synonym
 from catalog.search.explain import explain_search
 from catalog.search.query import PAGE_SIZE, document_search, highlight
 from tests.conftest import make_record, refresh, write_catalog
@@ -53,6 +53,38 @@ class TestDocumentSearch:
         assert names('"browser web"') == []
         assert names("browser -mozilla") == ["chromium"]
         assert set(names("thunderbird or vlc")) == {"thunderbird", "vlc", "vlc-plugin-jack"}
+
+    def test_synonyms_find_each_other(self) -> None:
+        assert names("email client") == ["thunderbird"]  # "email, e-mail, mail" ships as a synonym
+        assert names("clip player") == []
+
+        Synonym.objects.create(words="clip, multimedia")
+
+        assert names("clip player") == ["vlc"]
+
+    def test_prefixes_match_while_typing(self) -> None:
+        assert names("thunderb") == ["thunderbird"]
+        assert set(names("web brows")) == {
+            "chromium",
+            "firefox-esr",
+        }
+        assert names("multimedia pla") == ["vlc"]
+
+    def test_a_typo_is_corrected_when_nothing_matches(self) -> None:
+        result = document_search(text="thunderbrd")
+
+        assert (result.corrected, result.suggestion, [h.name for h in result.hits]) == (
+            "thunderbird",
+            "thunderbird",
+            ["thunderbird"],
+        )
+
+    def test_filters_and_facets(self) -> None:
+        result = document_search(text="browser", tags=["works-with::pdf"])
+
+        assert [h.name for h in result.hits] == ["firefox-esr"]
+        assert [(f.value, f.count) for f in result.facets["category"]] == [("web", 1)]
+        assert document_search(text="browser", categories=["nope"]).total == 0
 
     def test_reports_total_and_page(self) -> None:
         result = document_search(text="web browser")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from catalog.importer import catalog_import
@@ -263,3 +266,14 @@ def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: P
         wait_until(lambda: refreshes() == done + 1)
 
     assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
+
+
+def test_search_status_prints_the_freshness(items: list[Item]) -> None:
+    out = StringIO()
+    call_command("search_status", stdout=out)
+
+    last, pending, oldest, worker = out.getvalue().splitlines()
+    assert last == "last refresh:     never"
+    assert pending == f"pending changes:  {len(items)} item(s), searchable through the overlay"
+    assert re.fullmatch(r"oldest pending:   \d+\.\d s", oldest)
+    assert worker == "worker:           NOT running"

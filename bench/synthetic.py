@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
+from math import isqrt
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,19 +58,25 @@ class WordPool:
     A million records need some 60 million words, and drawing them one at a
     time (``random.choices``, with or without ``cum_weights``) costs more
     than 400 ns a word in Python: over 25 s of CPU for words alone. Instead
-    the pool is shuffled once, and a record's n words are the ones at a
-    random offset and a random stride: one slice, copied in C, about 60 ns
-    a word. Positions in a random permutation are a random sample of the
-    occurrences, so every word keeps its real frequency (rare ones included)
-    and words next to each other are unrelated, like independent draws from
-    the unigram distribution. With offsets and strides both random, two
-    records practically never share a run of words.
+    a record's n words are the pool's words at a random offset and a random
+    stride: one slice, copied in C, about 60 ns a word. Every occurrence is
+    equally likely to be picked, so every word keeps its real frequency,
+    rare ones included.
+
+    For the picks to be unrelated, like independent draws from the unigram
+    distribution, neighbours in the pool must come from unrelated texts.
+    Shuffling millions of words would take seconds of Python; instead the
+    texts are put in random order and read column by column, as if written
+    in rows of about sqrt(size) words, which puts a row of words (more than
+    almost any one text holds) between neighbours. With offsets and strides
+    both random, two records practically never share a run of words either.
     """
 
-    def __init__(self, words: Sequence[str], rng: random.Random) -> None:
-        pool = list(words)
-        rng.shuffle(pool)
-        self._size = len(pool)
+    def __init__(self, texts: Sequence[list[str]], rng: random.Random) -> None:
+        shuffled = list(chain.from_iterable(rng.sample(texts, len(texts))))
+        self._size = len(shuffled)
+        row = max(1, isqrt(self._size))
+        pool = list(chain.from_iterable(shuffled[column::row] for column in range(row)))
         self._pool = pool + pool  # a run from any offset never wraps around
 
     def take(self, n: int, randomness: int) -> list[str]:
@@ -80,62 +88,74 @@ class WordPool:
         return self._pool[offset : offset + n * stride : stride]
 
 
+class Template(NamedTuple):
+    """What a synthetic record takes from a real one: everything but its words and name."""
+
+    summary_words: int
+    description_words: int
+    paragraphs: int
+    section: str
+    tags: list[str]
+    homepage: str
+    version: str
+    priority: str
+    installed_size_kb: int
+
+
 @dataclass(frozen=True)
 class Distributions:
-    """What the real catalog looks like: its word pools, and the values each field takes.
+    """What the real catalog looks like: its word pools, name parts and templates.
 
-    A field's values are drawn with ``random.choices`` from the list of its
-    observed values, which is its empirical distribution with no weights to
-    build; these are a few draws a record, cheap next to the words.
+    Each synthetic record copies the lengths, section, tags and other values
+    of one real record drawn at random: every field keeps its real
+    distribution, and so does what goes together (a game's section, tags
+    and size; a library's short description).
     """
 
     summary_words: WordPool
     description_words: WordPool
-    summary_lengths: list[int]
-    # (words, paragraphs) of a description: long descriptions have more paragraphs.
-    description_shapes: list[tuple[int, int]]
     name_parts: list[str]
     name_part_counts: list[int]
-    # Drawn together, because tags follow sections (games have game:: tags).
-    sections_and_tags: list[tuple[str, list[str]]]
-    homepages: list[str]
-    versions: list[str]
-    priorities: list[str]
-    installed_sizes: list[int]
+    templates: list[Template]
 
     @classmethod
     def from_records(cls, records: Sequence[dict[str, Any]], rng: random.Random) -> Distributions:
         # One str object per distinct word: millions of references, not millions of strings.
         vocabulary: dict[str, str] = {}
-        summary_words: list[str] = []
-        description_words: list[str] = []
-        description_shapes: list[tuple[int, int]] = []
+        summaries: list[list[str]] = []
+        descriptions: list[list[str]] = []
         name_parts: list[str] = []
         name_part_counts: list[int] = []
+        templates: list[Template] = []
         for record in records:
-            words = record["summary"].split()
-            summary_words.extend(map(vocabulary.setdefault, words, words))
+            summary = record["summary"].split()
+            summaries.append(list(map(vocabulary.setdefault, summary, summary)))
             description = record.get("description", "")
             words = description.split()
-            description_words.extend(map(vocabulary.setdefault, words, words))
-            paragraphs = sum(1 for paragraph in description.split("\n\n") if paragraph.strip())
-            description_shapes.append((len(words), paragraphs))
+            descriptions.append(list(map(vocabulary.setdefault, words, words)))
             parts = [part for part in record["name"].split("-") if NAME_PART.fullmatch(part)]
             name_parts.extend(parts)
             if parts:
                 name_part_counts.append(len(parts))
+            templates.append(
+                Template(
+                    summary_words=len(summary),
+                    description_words=len(words),
+                    paragraphs=sum(1 for paragraph in description.split("\n\n") if paragraph.strip()),
+                    section=record["section"],
+                    tags=record.get("tags", []),
+                    homepage=record.get("homepage", ""),
+                    version=record.get("version", ""),
+                    priority=record.get("priority", "optional"),
+                    installed_size_kb=record.get("installed_size_kb", 0),
+                )
+            )
         return cls(
-            summary_words=WordPool(summary_words, rng),
-            description_words=WordPool(description_words, rng),
-            summary_lengths=[len(record["summary"].split()) for record in records],
-            description_shapes=description_shapes,
+            summary_words=WordPool(summaries, rng),
+            description_words=WordPool(descriptions, rng),
             name_parts=name_parts,
             name_part_counts=name_part_counts,
-            sections_and_tags=[(record["section"], record.get("tags", [])) for record in records],
-            homepages=[record.get("homepage", "") for record in records],
-            versions=[record.get("version", "") for record in records],
-            priorities=[record.get("priority", "optional") for record in records],
-            installed_sizes=[record.get("installed_size_kb", 0) for record in records],
+            templates=templates,
         )
 
 
@@ -179,10 +199,11 @@ def write_catalog(
     """Write ``generate(source, n, seed=seed)`` as JSONL, gzipped when path ends in .gz.
 
     Chunks are made and compressed in worker processes (``processes``, by
-    default one per CPU) and written in order. Each gzipped chunk is a gzip
-    member of its own: concatenated members are one valid gzip file.
-    Level 1 already compresses this text about threefold; higher levels
-    would cost more time than the space is worth for a benchmark file.
+    default one per CPU; 1 makes them in this process) and written in order.
+    Each gzipped chunk is a gzip member of its own: concatenated members are
+    one valid gzip file. Level 1 already shrinks this text almost threefold;
+    higher levels would cost more time than the space is worth for a
+    benchmark file.
     """
     compress = path.suffix == ".gz"
     leading, distributions, chunks = _plan(source, n, seed)
@@ -192,7 +213,7 @@ def write_catalog(
         if distributions is None or processes == 1:
             encoded = map(partial(_encode_chunk, distributions, compress), chunks)
         else:
-            # Forked workers inherit the urns (a few hundred MB) instead of unpickling them.
+            # Forked workers inherit the word pools (some 60 MB) instead of unpickling them.
             context = multiprocessing.get_context("fork")
             pool = stack.enter_context(
                 context.Pool(processes, initializer=_init_worker, initargs=(distributions, compress))
@@ -255,35 +276,28 @@ def _unique_name(name: str, taken: set[str], suffixes: dict[str, int]) -> str:
 
 
 def _synthesize(distributions: Distributions | None, chunk: Chunk) -> Iterator[dict[str, Any]]:
-    """The records of one chunk; the fields are drawn in bulk for the whole chunk."""
+    """The records of one chunk, all drawn from one generator of its own."""
     assert distributions is not None  # there are chunks only when there are distributions
     rng = random.Random(f"{chunk.seed}:{chunk.index}")
-    size = len(chunk.names)
-    summary_lengths = rng.choices(distributions.summary_lengths, k=size)
-    shapes = rng.choices(distributions.description_shapes, k=size)
-    sections_and_tags = rng.choices(distributions.sections_and_tags, k=size)
-    homepages = rng.choices(distributions.homepages, k=size)
-    versions = rng.choices(distributions.versions, k=size)
-    priorities = rng.choices(distributions.priorities, k=size)
-    installed_sizes = rng.choices(distributions.installed_sizes, k=size)
+    templates = rng.choices(distributions.templates, k=len(chunk.names))
     # Two random 64-bit numbers a record, one for each run of words.
-    randomness = array("Q", rng.randbytes(16 * size))
+    randomness = iter(array("Q", rng.randbytes(16 * len(chunk.names))))
     summary_words = distributions.summary_words
     description_words = distributions.description_words
-    for i, name in enumerate(chunk.names):
-        section, tags = sections_and_tags[i]
-        words, paragraphs = shapes[i]
+    for name, template in zip(chunk.names, templates, strict=True):
+        summary = summary_words.take(template.summary_words, next(randomness))
+        description = description_words.take(template.description_words, next(randomness))
         yield {
             "name": name,
-            "version": versions[i],
-            "section": section,
-            "summary": _summary(summary_words.take(summary_lengths[i], randomness[2 * i])),
-            "description": _description(description_words.take(words, randomness[2 * i + 1]), paragraphs),
-            "tags": tags,
-            "homepage": homepages[i],
+            "version": template.version,
+            "section": template.section,
+            "summary": _summary(summary),
+            "description": _description(description, template.paragraphs),
+            "tags": template.tags,
+            "homepage": template.homepage,
             "source": name,
-            "installed_size_kb": installed_sizes[i],
-            "priority": priorities[i],
+            "installed_size_kb": template.installed_size_kb,
+            "priority": template.priority,
         }
 
 

@@ -9,8 +9,9 @@ WITH_DB := $(PY) -m searchsite.embedded_postgres run --
 
 .PHONY: demo test install browser stop lint
 
+# The demo is a development server: DEBUG on unless you say otherwise.
 demo: install
-	$(WITH_DB) $(PY) manage.py demo
+	DEBUG=$${DEBUG:-1} $(WITH_DB) $(PY) manage.py demo
 
 test: install browser
 	$(WITH_DB) $(PY) -m pytest

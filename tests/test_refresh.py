@@ -242,7 +242,14 @@ def test_status_reports_pending_changes_and_the_worker(items: list[Item], client
         wait_until(no_pending)
         body = client.get("/api/index-status").json()  # type: ignore[attr-defined]
 
-    assert set(body) == {"last_refresh_at", "last_refresh_seconds", "pending_changes", "stale_seconds", "worker_alive"}
+    assert set(body) == {
+        "last_refresh_at",
+        "last_refresh_seconds",
+        "pending_changes",
+        "stale_seconds",
+        "worker_alive",
+        "replica_lag_seconds",
+    }
     assert (body["pending_changes"], body["stale_seconds"], body["worker_alive"]) == (0, 0.0, True)
     assert body["last_refresh_seconds"] > 0
 

@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 
+from catalog.search.overlay import SearchOverlay
 from catalog.search.refresh import WORKER_APPLICATION_NAME
 
 STATUS_SQL = """
@@ -22,6 +23,17 @@ STATUS_SQL = """
                 WHERE application_name = %s AND datname = current_database())
 """
 
+# How far behind the primary the replica that searches read is. Caught up when
+# it has replayed all it received; otherwise the age of the last transaction it
+# replayed (an over-estimate after the primary was idle). On a server that is
+# no replica both positions are NULL: 0.
+REPLICA_LAG_SQL = """
+    SELECT CASE
+        WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+        ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())
+    END
+"""
+
 
 @dataclass(frozen=True)
 class IndexStatus:
@@ -31,6 +43,9 @@ class IndexStatus:
     # Age of the oldest change not yet refreshed; the overlay makes it searchable already.
     stale_seconds: float
     worker_alive: bool
+    # Seconds the replica that searches read lags behind the primary: None without one
+    # (or before it has replayed its first transaction).
+    replica_lag_seconds: float | None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,4 +63,16 @@ def index_status() -> IndexStatus:
         pending_changes=pending,
         stale_seconds=round(float(stale), 3) if stale is not None else 0.0,
         worker_alive=alive,
+        replica_lag_seconds=replica_lag_seconds(),
     )
+
+
+def replica_lag_seconds() -> float | None:
+    """The lag of the database searches read (searchsite/routers.py), if that is a replica."""
+    alias = router.db_for_read(SearchOverlay)
+    if alias == DEFAULT_DB_ALIAS:
+        return None
+    with connections[alias].cursor() as cursor:
+        cursor.execute(REPLICA_LAG_SQL)
+        lag = cursor.fetchone()[0]
+    return round(float(lag), 3) if lag is not None else None

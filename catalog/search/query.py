@@ -13,19 +13,32 @@ first, so ``firefox`` finds ``firefox-esr`` before its translations), then
 ``ts_rank_cd`` over both vectors. When nothing matches, each unknown word is
 corrected to the nearest word of the index's vocabulary and the search runs
 again.
+
+Ranking reads every candidate's vectors, so ranking every match of a common
+word (half a million at a million items) costs hundreds of milliseconds, and
+so do exact counts and facet counts. A search therefore ranks, counts and
+facets at most ``RANK_CAP`` candidates, taken best field first: the item
+named exactly as the query, then items whose name, summary or tags hold the
+words (the ``words`` vector), then items that mention them elsewhere (the
+description). When the cap is reached, the total is the planner's estimate,
+facet counts are scaled to it, and the result says so (``total_is_estimate``).
+See docs/benchmarks.md for the measurements.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import Lexeme, SearchHeadline, SearchQuery, SearchRank
-from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Left, Length
+from django.contrib.postgres.search import Lexeme, SearchHeadline, SearchQuery
+from django.db import connection, connections, router, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models.functions import Left
+from django.db.models.sql import Query
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -51,6 +64,9 @@ _TERM = re.compile(r"[\w][\w+.-]*")
 # times more, shows the correction's results instead.
 FEW_RESULTS = 5
 MANY_MORE = 5
+# At most this many candidates are ranked, counted and faceted per search
+# (see the module docstring); measured in docs/benchmarks.md.
+RANK_CAP = 2000
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,8 @@ class SearchResult:
     suggestion: str | None = None
     # The query the results are for, when it is the suggestion because the query found nothing.
     corrected: str | None = None
+    # True when more than RANK_CAP items match: total and facet counts are then estimates.
+    total_is_estimate: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -112,31 +130,44 @@ def document_search(
     terms = query_terms(text)
     if not terms:
         return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
+    # Read once per search: the query is built several times (tiers, rank, snippets).
+    token = _current_synonyms.set(_load_synonyms())
+    try:
+        return _search(text, terms, page=page, categories=categories, tags=tags, sort=sort, started=started)
+    finally:
+        _current_synonyms.reset(token)
+
+
+def _search(
+    text: str,
+    terms: list[str],
+    *,
+    page: int,
+    categories: Sequence[str],
+    tags: Sequence[str],
+    sort: str,
+    started: float,
+) -> SearchResult:
     spelled = spelling(terms)
     suggestion = " ".join(spelled) if spelled != terms else None
     searched_text, corrected = text, None
-    matches = _matches(text, terms, categories=categories, tags=tags)
-    total = matches.count()
-    if suggestion and total < FEW_RESULTS:
-        corrected_matches = _matches(suggestion, spelled, categories=categories, tags=tags)
-        corrected_total = corrected_matches.count()
-        if corrected_total > total * MANY_MORE:
+    summary = _summarize(text, terms, page=page, categories=categories, tags=tags, sort=sort)
+    if suggestion and summary.total < FEW_RESULTS:
+        corrected_summary = _summarize(suggestion, spelled, page=page, categories=categories, tags=tags, sort=sort)
+        if corrected_summary.total > summary.total * MANY_MORE:
             searched_text, terms, corrected = suggestion, spelled, suggestion
-            matches, total = corrected_matches, corrected_total
-    ordered = _ordered(matches, searched_text, terms, sort=sort)
-    offset = (page - 1) * PAGE_SIZE
-    page_ids = list(ordered.values_list("id", flat=True)[offset : offset + PAGE_SIZE])
-    hits = _hits(page_ids, _document_query(searched_text, terms))
-    facets = _facets(matches)
+            summary = corrected_summary
+    hits = _hits(summary.page_ids, _document_query(searched_text, terms))
     return SearchResult(
         query=text,
-        total=total,
+        total=summary.total,
         page=page,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         hits=hits,
-        facets=facets,
+        facets=summary.facets,
         suggestion=suggestion,
         corrected=corrected,
+        total_is_estimate=summary.total_is_estimate,
     )
 
 
@@ -149,7 +180,17 @@ def uses_syntax(text: str) -> bool:
     return bool(_SYNTAX.search(text))
 
 
+# The synonyms of the search running in this context (thread or task), if any.
+_current_synonyms: ContextVar[dict[str, list[str]] | None] = ContextVar("current_synonyms", default=None)
+
+
 def _synonyms() -> dict[str, list[str]]:
+    """The synonyms as the running search read them; editors' changes apply from the next search."""
+    current = _current_synonyms.get()
+    return current if current is not None else _load_synonyms()
+
+
+def _load_synonyms() -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for synonym in Synonym.objects.all():
         words = synonym.word_list()
@@ -182,40 +223,6 @@ def _words_query(terms: list[str]) -> SearchQuery:
     return SearchQuery(combined, search_type="raw", config=WORDS_CONFIG)
 
 
-def _matches(text: str, terms: list[str], *, categories: Sequence[str], tags: Sequence[str]) -> QuerySet[SearchOverlay]:
-    condition = Q(document=_document_query(text, terms))
-    if not uses_syntax(text):
-        condition |= Q(words=_words_query(terms))
-    matches = SearchOverlay.objects.filter(condition)
-    if categories:
-        matches = matches.filter(category__in=categories)
-    if tags:
-        matches = matches.filter(tags__contains=list(tags))
-    return matches
-
-
-def _ordered(matches: QuerySet[SearchOverlay], text: str, terms: list[str], *, sort: str) -> QuerySet[SearchOverlay]:
-    if sort == "name":
-        return matches.order_by("name")
-    as_name = "-".join(terms)
-    name_match = Case(
-        When(name=as_name, then=Value(2)),
-        When(name__startswith=as_name, then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    # Among names that start with the query, the shortest is the likeliest meant.
-    name_length = Case(When(name__startswith=as_name, then=Length("name")), default=Value(0))
-    # Cover density (ts_rank_cd) rewards terms found close together ("web browser");
-    # chosen on the judgement set, see README.
-    rank = SearchRank(F("document"), _document_query(text, terms), cover_density=True)
-    if not uses_syntax(text):
-        rank += SearchRank(F("words"), _words_query(terms), cover_density=True)
-    return matches.annotate(name_match=name_match, name_length=name_length, rank=rank).order_by(
-        "-name_match", "name_length", "-rank", "name"
-    )
-
-
 def _hits(ids: list[int], query: SearchQuery) -> list[Hit]:
     headline = SearchHeadline(
         Left("description", SNIPPET_SOURCE_CHARS),
@@ -242,28 +249,171 @@ def _hits(ids: list[int], query: SearchQuery) -> list[Hit]:
     ]
 
 
-FACET_SQL = {
-    "category": "SELECT category, count(*) FROM ({matches}) AS m GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s",
-    "tag": (
-        "SELECT tag, count(*) FROM ({matches}) AS m CROSS JOIN unnest(m.tags) AS tag"
-        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s"
-    ),
+@dataclass(frozen=True)
+class _Summary:
+    """What one statement over the capped candidates gives: the count, the page, the facets."""
+
+    total: int
+    total_is_estimate: bool
+    page_ids: list[int]
+    facets: dict[str, list[FacetValue]]
+
+
+# The tsqueries of one search, built once with Django's expressions (synonyms,
+# prefixes, web-search syntax) and passed as text to the statements below.
+TSQUERY_SQL = "SELECT ({document})::text, ({words})::text"
+NO_WORDS_QUERY = "NULL::tsquery"
+
+# The matches, best field first: the item named exactly as the query, then
+# items whose name, summary or tags hold the words, then the rest. Each tier
+# excludes the ones before it, so that no item is a candidate twice.
+CANDIDATE_COLUMNS = "id, name, category, tags, {keys}"
+EXACT_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay
+    WHERE id = (SELECT id FROM catalog_item WHERE name = %(name)s) AND {match}{filters}
+"""
+# "id = (subquery)", not "id IN (subquery)": a scalar reaches into both parts of
+# the overlay as an index condition, where a join would scan every match.
+WORDS_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay
+    WHERE words @@ %(words)s::tsquery AND name IS DISTINCT FROM %(name)s{filters}
+"""
+ELSEWHERE_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay
+    WHERE document @@ %(document)s::tsquery AND NOT coalesce(words @@ %(words)s::tsquery, false)
+      AND name IS DISTINCT FROM %(name)s{filters}
+"""
+# Web-search syntax has no words query: every match but the exact name is one tier.
+SYNTAX_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay WHERE {match} AND name IS DISTINCT FROM %(name)s{filters}
+"""
+MATCH_SQL = {
+    True: "document @@ %(document)s::tsquery",
+    False: "(document @@ %(document)s::tsquery OR words @@ %(words)s::tsquery)",
 }
+CATEGORY_FILTER_SQL = " AND category = ANY (%(categories)s::text[])"
+TAG_FILTER_SQL = " AND tags @> %(tags)s::text[]"
+
+# What relevance orders by, computed in each tier for the candidates only (a
+# LIMIT stops the tiers, so no other match is ranked): the exact name first,
+# then names that start with the query, shortest first, then cover density
+# over both vectors (see the module docstring).
+CANDIDATE_KEYS_SQL = """
+    CASE WHEN name = %(name)s THEN 2 WHEN name LIKE %(prefix)s THEN 1 ELSE 0 END AS name_match,
+    CASE WHEN name LIKE %(prefix)s THEN length(name) ELSE 0 END AS name_length,
+    ts_rank_cd(document, %(document)s::tsquery) + {words_rank} AS rank
+"""
+WORDS_RANK_SQL = {True: "0", False: "ts_rank_cd(words, %(words)s::tsquery)"}
+ORDER_SQL = {"relevance": "name_match DESC, name_length, rank DESC, name", "name": "name"}
+# Parallel workers cost more to start and to feed than these small, capped
+# scans save, and a search on two cores must not take three.
+NO_PARALLEL_SQL = "SET LOCAL max_parallel_workers_per_gather = 0"
+
+# One statement: the candidates are read once (at most RANK_CAP of them), then
+# counted, ranked for the page and counted by facet.
+SUMMARY_SQL = """
+    WITH capped AS MATERIALIZED (
+        SELECT * FROM ({tiers}) AS tiers LIMIT %(cap)s
+    )
+    SELECT
+        (SELECT count(*) FROM capped),
+        ARRAY(SELECT id FROM capped ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s),
+        ARRAY(SELECT json_build_array(category, n) FROM (
+            SELECT category, count(*) AS n FROM capped GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %(categories_shown)s
+        ) AS c),
+        ARRAY(SELECT json_build_array(tag, n) FROM (
+            SELECT tag, count(*) AS n FROM capped CROSS JOIN unnest(capped.tags) AS tag
+            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %(tags_shown)s
+        ) AS t)
+"""
+ESTIMATE_SQL = "EXPLAIN (FORMAT JSON) SELECT id FROM catalog_searchoverlay WHERE {match}{filters}"
+BY_NAME_SQL = (
+    "SELECT id FROM catalog_searchoverlay WHERE {match}{filters} ORDER BY name OFFSET %(offset)s LIMIT %(limit)s"
+)
 
 
-def _facets(matches: QuerySet[SearchOverlay]) -> dict[str, list[FacetValue]]:
-    """Counts by category and by tag over every match (filters applied)."""
-    sql, params = matches.values("category", "tags").query.sql_with_params()
-    facets = {}
-    with connection.cursor() as cursor:
-        for facet, template in FACET_SQL.items():
-            cursor.execute(template.format(matches=sql), [*params, FACET_SIZE[facet]])
-            facets[facet] = [FacetValue(value, count) for value, count in cursor.fetchall()]
-    return facets
+def _summarize(
+    text: str, terms: list[str], *, page: int, categories: Sequence[str], tags: Sequence[str], sort: str
+) -> _Summary:
+    """Count, rank a page and count facets over the capped candidates, in one statement."""
+    syntax = uses_syntax(text)
+    as_name = "-".join(terms)
+    filters = (CATEGORY_FILTER_SQL if categories else "") + (TAG_FILTER_SQL if tags else "")
+    keys = CANDIDATE_KEYS_SQL.format(words_rank=WORDS_RANK_SQL[syntax])
+    parts = {"columns": CANDIDATE_COLUMNS.format(keys=keys), "match": MATCH_SQL[syntax], "filters": filters}
+    tiers = [EXACT_TIER_SQL] + ([] if syntax else [WORDS_TIER_SQL, ELSEWHERE_TIER_SQL])
+    if syntax:  # one query, no words vector: everything but the exact name is one tier
+        tiers.append(
+            "SELECT {columns} FROM catalog_searchoverlay WHERE {match} AND name IS DISTINCT FROM %(name)s{filters}"
+        )
+    order = ORDER_SQL["name" if sort == "name" else "relevance"]
+    sql = SUMMARY_SQL.format(tiers=" UNION ALL ".join(f"({tier.format(**parts)})" for tier in tiers), order=order)
+    offset = (page - 1) * PAGE_SIZE
+    # A read of the search models: where the router sends them (a replica, if there is one).
+    using = router.db_for_read(SearchOverlay)
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(NO_PARALLEL_SQL)
+        document, words = _tsqueries(cursor, text, terms)
+        params = {
+            "document": document,
+            "words": words,
+            "name": as_name,
+            "prefix": _like_prefix(as_name),
+            "categories": list(categories),
+            "tags": list(tags),
+            "cap": RANK_CAP,
+            "offset": offset,
+            "limit": PAGE_SIZE,
+            "categories_shown": FACET_SIZE["category"],
+            "tags_shown": FACET_SIZE["tag"],
+        }
+        cursor.execute(sql, params)
+        count, page_ids, category_counts, tag_counts = cursor.fetchone()
+        if count < RANK_CAP:
+            facets = {
+                "category": [FacetValue(value, n) for value, n in map(_json, category_counts)],
+                "tag": [FacetValue(value, n) for value, n in map(_json, tag_counts)],
+            }
+            return _Summary(count, False, page_ids, facets)
+        # Capped: the planner's estimate of all matches (statistics of the vectors, no rows
+        # read), and facet counts scaled to it.
+        cursor.execute(ESTIMATE_SQL.format(**parts), params)
+        plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        total = max(count, int(plan[0]["Plan"]["Plan Rows"]))
+        if sort == "name":
+            # Names are not ordered by field: the first names come from all matches.
+            cursor.execute(BY_NAME_SQL.format(**parts), params)
+            page_ids = [row[0] for row in cursor.fetchall()]
+    scale = total / count
+    facets = {
+        facet: [FacetValue(value, round(n * scale)) for value, n in map(_json, counts)]
+        for facet, counts in (("category", category_counts), ("tag", tag_counts))
+    }
+    return _Summary(total, True, page_ids, facets)
+
+
+def _tsqueries(cursor: CursorWrapper, text: str, terms: list[str]) -> tuple[str, str | None]:
+    """The stemmed and the unstemmed tsquery of a search, as text (no words query for syntax)."""
+    query = Query(SearchOverlay)
+    compiler = query.get_compiler(connection=cursor.db)
+    document_sql, document_params = compiler.compile(_document_query(text, terms).resolve_expression(query))
+    words_sql, words_params = NO_WORDS_QUERY, []
+    if not uses_syntax(text):
+        words_sql, words_params = compiler.compile(_words_query(terms).resolve_expression(query))
+    cursor.execute(TSQUERY_SQL.format(document=document_sql, words=words_sql), [*document_params, *words_params])
+    document, words = cursor.fetchone()
+    return document, words
+
+
+def _json(value: object) -> tuple[str, int]:
+    """psycopg returns json elements of a SQL array as text or as parsed values, by version."""
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return loaded[0], int(loaded[1])  # type: ignore[index]
 
 
 def _no_facets() -> dict[str, list[FacetValue]]:
-    return {facet: [] for facet in FACET_SQL}
+    return {facet: [] for facet in FACET_SIZE}
 
 
 # Candidates share trigrams with the term (the GIN index finds them); the
@@ -279,11 +429,16 @@ SPELLING_SQL = """
         ORDER BY levenshtein(word, term), documents DESC, similarity(word, term) DESC, word
         LIMIT 1
     )
-    FROM unnest(%s::text[]) AS term
-    WHERE length(term) >= 3
-      AND NOT EXISTS (SELECT FROM catalog_searchword WHERE word = term)
-      -- A word only descriptions use is no typo unless it is rare there too.
-      AND (SELECT count(*) FROM (
+    FROM (
+        SELECT term FROM unnest(%s::text[]) AS term
+        WHERE length(term) >= 3 AND NOT EXISTS (SELECT FROM catalog_searchword WHERE word = term)
+        -- A fence: known words (nearly all) must never reach the check below, which
+        -- builds a bitmap of every description holding the word (a quarter of a
+        -- second for a common word at a million items), LIMIT or not.
+        OFFSET 0
+    ) AS unknown
+    -- A word only descriptions use is no typo unless it is rare there too.
+    WHERE (SELECT count(*) FROM (
               SELECT FROM catalog_searchoverlay
               WHERE document @@ plainto_tsquery('searchsite_english', term) LIMIT %s
           ) AS seen) < %s

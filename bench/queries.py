@@ -1,0 +1,89 @@
+"""The query classes the suite times, as a person would type them.
+
+Most classes are fixed queries made of words every size of the synthetic
+catalog holds (its words follow the real catalog's frequencies). Two are
+chosen from the data, because what counts as rare or common depends on it:
+rare terms come from the index's vocabulary (a handful of items each), and
+common terms are checked to match more than 20% of the items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+CLASSES = ["rare term", "common term", "two terms", "phrase", "prefix", "typo", "facet filter", "page 10"]
+# A common term must match more than this share of the items.
+COMMON_SHARE = 0.20
+COMMON_CANDIDATES = ["package", "library", "files", "support", "data", "provides", "program"]
+PER_CLASS = 4
+
+FIXED: dict[str, list[tuple[str, dict[str, object]]]] = {
+    "two terms": [("web browser", {}), ("python library", {}), ("text editor", {}), ("audio player", {})],
+    "phrase": [('"web browser"', {}), ('"command line"', {}), ('"development files"', {}), ('"shared library"', {})],
+    # What the page sends while someone types: the last word unfinished.
+    "prefix": [("pyth", {}), ("libreoff", {}), ("web brows", {}), ("netw", {})],
+    # Common words mistyped (first letter kept, one or two edits): corrected, then searched.
+    "typo": [("libary", {}), ("pyhton", {}), ("netwrok", {}), ("databse", {})],
+    "facet filter": [
+        ("library", {"categories": ("libs",)}),
+        ("python", {"categories": ("python",)}),
+        ("game", {"categories": ("games",)}),
+        ("editor", {"tags": ("role::program",)}),
+    ],
+    "page 10": [("library", {"page": 10}), ("python", {"page": 10}), ("data", {"page": 10}), ("tool", {"page": 10})],
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One query of a class, with the arguments document_search takes."""
+
+    cls: str
+    text: str
+    page: int = 1
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def search_kwargs(self) -> dict[str, object]:
+        return {"text": self.text, "page": self.page, "categories": list(self.categories), "tags": list(self.tags)}
+
+    def api_path(self) -> str:
+        params: list[tuple[str, object]] = [("q", self.text)]
+        if self.page != 1:
+            params.append(("page", self.page))
+        params += [("category", c) for c in self.categories] + [("tag", t) for t in self.tags]
+        return "/api/search?" + urlencode(params)
+
+
+RARE_SQL = """
+    SELECT word FROM catalog_searchword
+    WHERE documents BETWEEN 1 AND 3 AND length(word) >= 6 AND word ~ '^[a-z]+$'
+    ORDER BY md5(word) LIMIT %s
+"""
+SHARE_SQL = """
+    SELECT count(*)::float / greatest(1, (SELECT count(*) FROM catalog_searchindex))
+    FROM catalog_searchindex WHERE document @@ plainto_tsquery('searchsite_english', %s)
+"""
+
+
+def choose_cases() -> tuple[list[Case], dict[str, float]]:
+    """Every class's queries for the current database, and each common term's share of items."""
+    from django.db import connection
+
+    cases: list[Case] = []
+    shares: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(RARE_SQL, [PER_CLASS])
+        cases += [Case("rare term", word) for (word,) in cursor.fetchall()]
+        for word in COMMON_CANDIDATES:
+            cursor.execute(SHARE_SQL, [word])
+            share = cursor.fetchone()[0]
+            if share > COMMON_SHARE:
+                shares[word] = share
+                cases.append(Case("common term", word))
+            if len(shares) == PER_CLASS:
+                break
+    for cls, queries in FIXED.items():
+        cases += [Case(cls, text, **options) for text, options in queries]  # type: ignore[arg-type]
+    return cases, shares

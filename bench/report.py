@@ -67,6 +67,7 @@ def render(results: dict[str, Any]) -> str:
         out.append("")
     out.append("![Search latency against catalog size](benchmarks.png)")
     out.append("")
+    out += ["## At a glance: p95 latency, ms", "", summary_table(results), ""]
     out += _targets(results, sizes)
     out += _before_after(results, sizes)
     out += _build_table(results, sizes)
@@ -75,6 +76,25 @@ def render(results: dict[str, Any]) -> str:
     if FINDINGS.exists():
         out += ["", FINDINGS.read_text().strip()]
     return "\n".join(out) + "\n"
+
+
+def summary_table(results: dict[str, Any]) -> str:
+    """HTTP p95 (SQL p95) per class and size, and the alternatives at the largest size: for the README."""
+    sizes = sorted(int(size) for size in results["sizes"])
+    largest = results["sizes"][str(sizes[-1])]
+    alternatives = largest.get("alternatives", {})
+    headers = ["class", *(f"{_label(n)} HTTP (SQL)" for n in sizes)]
+    headers += [f"{_label(sizes[-1])} generated column", f"{_label(sizes[-1])} SearchVector on the fly"]
+    rows = []
+    for cls in CLASSES:
+        row: list[object] = [cls]
+        for n in sizes:
+            site = results["sizes"][str(n)]["site"].get(cls)
+            row.append(f"{ms(site['http']['p95'])} ({ms(site['sql']['p95'])})" if site else "-")
+        row.append(ms(_p(alternatives.get("generated column", {}).get(cls), "p95")))
+        row.append(ms(_p(alternatives.get("on the fly", {}).get(cls), "p95")))
+        rows.append(row)
+    return markdown_table(headers, rows)
 
 
 def _before_after(results: dict[str, Any], sizes: list[int]) -> list[str]:
@@ -154,11 +174,11 @@ def _build_table(results: dict[str, Any], sizes: list[int]) -> list[str]:
                 f"{b['import_seconds']:.1f}",
                 f"{b['index_seconds']:.1f}",
                 f"{b['index_mb']:.0f}",
-                f"{r['refresh_seconds']:.1f}",
+                _seconds(r.get("refresh_seconds")),
                 f"{r['edit_commit_ms']:.1f}",
                 f"{r['visible_ms']:.2f}",
                 f"{r['rss_mb']:.0f}",
-                f"{r.get('generated_column_seconds', float('nan')):.1f}",
+                _seconds(r.get("generated_column_seconds")),
             ]
         )
     headers = [
@@ -186,6 +206,10 @@ def _build_table(results: dict[str, Any], sizes: list[int]) -> list[str]:
         "RSS: the gunicorn worker after every request of the run.",
         "",
     ]
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None and math.isfinite(value) else "not measured"
 
 
 def _size_section(r: dict[str, Any], size: int) -> list[str]:

@@ -52,6 +52,8 @@ def api_search(request: HttpRequest) -> JsonResponse:
         {
             "query": result.query,
             "total": result.total,
+            # Past the ranking cap, total and facet counts are the planner's estimate.
+            "total_is_estimate": result.total_is_estimate,
             "page": result.page,
             "took_ms": result.took_ms,
             "suggestion": result.suggestion,

@@ -86,7 +86,18 @@ class TestSearchApi:
 
         body = response.json()
         assert response.headers["Content-Type"] == "application/json"
-        assert set(body) == {"query", "total", "page", "took_ms", "suggestion", "corrected_query", "facets", "results"}
+        assert set(body) == {
+            "query",
+            "total",
+            "total_is_estimate",
+            "page",
+            "took_ms",
+            "suggestion",
+            "corrected_query",
+            "facets",
+            "results",
+        }
+        assert body["total_is_estimate"] is False
         assert (body["query"], body["total"], body["page"]) == ("vlc", 2, 1)
         assert (body["suggestion"], body["corrected_query"]) == (None, None)
         assert body["facets"] == {"category": [{"value": "video", "count": 2}], "tag": []}
@@ -106,6 +117,7 @@ class TestSearchApi:
         assert client.get("/api/search", {"q": ""}).json() == {
             "query": "",
             "total": 0,
+            "total_is_estimate": False,
             "page": 1,
             "took_ms": 0.0,
             "suggestion": None,

@@ -19,12 +19,14 @@ class ExplainedQuery:
 def explain_search(*, text: str, page: int = 1) -> list[ExplainedQuery]:
     """Run the search as the site does, then EXPLAIN (ANALYZE, BUFFERS) each query it ran.
 
-    Savepoints and the like are left out: only SELECTs have plans worth reading.
+    Savepoints and settings are left out: only queries have plans worth reading.
     """
     with CaptureQueriesContext(connection) as captured:
         document_search(text=text, page=page)
     explained = []
-    statements = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    statements = [
+        q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
+    ]
     for sql in statements:
         # ANALYZE executes the statement: keep whatever it might do inside a rolled-back savepoint.
         with transaction.atomic(), connection.cursor() as cursor:

@@ -35,7 +35,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import Lexeme, SearchHeadline, SearchQuery
-from django.db import connection, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models.functions import Left
 from django.db.models.sql import Query
@@ -44,7 +44,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from catalog.search import TEXT_SEARCH_CONFIG, WORDS_CONFIG
 from catalog.search.overlay import SearchOverlay
-from catalog.search.vocabulary import Synonym
+from catalog.search.vocabulary import SearchWord, Synonym
 
 PAGE_SIZE = 20
 FACET_SIZE = {"category": 12, "tag": 15}
@@ -66,7 +66,7 @@ FEW_RESULTS = 5
 MANY_MORE = 5
 # At most this many candidates are ranked, counted and faceted per search
 # (see the module docstring); measured in docs/benchmarks.md.
-RANK_CAP = 2000
+RANK_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -432,6 +432,9 @@ SPELLING_SQL = """
     FROM (
         SELECT term FROM unnest(%s::text[]) AS term
         WHERE length(term) >= 3 AND NOT EXISTS (SELECT FROM catalog_searchword WHERE word = term)
+          -- The last term may be a prefix still being typed: no typo if a word starts with it
+          -- (checked first: the trigram search costs far more than this index lookup).
+          AND NOT (term = %s AND EXISTS (SELECT FROM catalog_searchword WHERE word LIKE %s))
         -- A fence: known words (nearly all) must never reach the check below, which
         -- builds a bitmap of every description holding the word (a quarter of a
         -- second for a common word at a million items), LIMIT or not.
@@ -445,7 +448,6 @@ SPELLING_SQL = """
 """
 # A word in fewer descriptions than this may be a typo (descriptions hold some).
 RARE_DOCUMENTS = 3
-PREFIX_KNOWN_SQL = "SELECT EXISTS (SELECT FROM catalog_searchword WHERE word LIKE %s)"
 SIMILARITY_THRESHOLD = "0.2"
 
 
@@ -454,14 +456,11 @@ def spelling(terms: list[str]) -> list[str]:
 
     The last term may be a prefix still being typed: it is kept if a word starts with it.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
+    using = router.db_for_read(SearchWord)
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [SIMILARITY_THRESHOLD])
-        cursor.execute(SPELLING_SQL, [terms, RARE_DOCUMENTS, RARE_DOCUMENTS])
+        cursor.execute(SPELLING_SQL, [terms, terms[-1], _like_prefix(terms[-1]), RARE_DOCUMENTS, RARE_DOCUMENTS])
         corrections: dict[str, str | None] = dict(cursor.fetchall())
-        if corrections.get(terms[-1]):
-            cursor.execute(PREFIX_KNOWN_SQL, [_like_prefix(terms[-1])])
-            if cursor.fetchone()[0]:
-                del corrections[terms[-1]]
     return [corrections.get(term) or term for term in terms]
 
 

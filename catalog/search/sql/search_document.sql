@@ -9,7 +9,9 @@ SELECT
     item.name,
     item.summary,
     item.description,
-    category.name AS category,
+    -- text, as in catalog_searchpending: equal types let a category filter reach
+    -- both halves of the overlay.
+    category.name::text AS category,
     item_tags.tags,
     setweight(to_tsvector('searchsite_english', item.name), 'A')
     || setweight(to_tsvector('searchsite_english', item.summary), 'B')

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.db import connection, transaction
@@ -19,6 +21,24 @@ from searchsite.embedded_postgres import ensure_running
 
 def pytest_configure(config: pytest.Config) -> None:
     ensure_running()
+
+
+def database_url(*, host: str | None = None, name: str | None = None) -> str:
+    """The test database as a URL for another process, on another host or database if given."""
+    s = connection.settings_dict
+    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    user, host = quote(s["USER"], safe=""), quote(host or s["HOST"], safe="")
+    return f"postgres://{user}{password}@{host}{port}/{name or s['NAME']}"
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    """Poll until the condition holds; its docstring names it in the failure."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition.__doc__ or condition}")
+        time.sleep(0.05)
 
 
 def make_record(name: str, **fields: Any) -> dict[str, Any]:

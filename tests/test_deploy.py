@@ -12,12 +12,10 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import yaml
@@ -29,6 +27,7 @@ from django.urls import resolve
 from catalog import views
 from catalog.checks import database_errors
 from catalog.search.refresh import connect
+from tests.conftest import database_url, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -96,15 +95,6 @@ def dockerfile_instructions(keyword: str) -> list[str]:
     return [line.split(None, 1)[1] for line in joined.splitlines() if line.split(None, 1)[:1] == [keyword]]
 
 
-def database_url(*, host: str | None = None, name: str | None = None) -> str:
-    """The test database as a URL for another process, on another host or database if given."""
-    s = connection.settings_dict
-    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    user, host = quote(s["USER"], safe=""), quote(host or s["HOST"], safe="")
-    return f"postgres://{user}{password}@{host}{port}/{name or s['NAME']}"
-
-
 def production_environment(variables: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without any variable the settings read, plus the given ones.
 
@@ -112,14 +102,6 @@ def production_environment(variables: Mapping[str, str]) -> dict[str, str]:
     """
     kept = {name: value for name, value in os.environ.items() if name not in settings_variables()}
     return {**kept, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **variables}
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def free_port() -> int:
@@ -238,8 +220,8 @@ def test_the_compose_services_deploy_and_serve_the_site_from_an_empty_database(
         for command in (APP_SERVICES["worker"]["command"], web_command)
     ]
     try:
-        wait_for(lambda: succeeds(worker_check), "the worker's health check")
-        wait_for(lambda: succeeds(web_check), "the web health check")
+        wait_until(lambda: succeeds(worker_check))
+        wait_until(lambda: succeeds(web_check))
 
         request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": "localhost"})
         with urllib.request.urlopen(request, timeout=5) as response:

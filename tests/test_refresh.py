@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
@@ -17,35 +17,18 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from catalog.importer import catalog_import
 from catalog.models import Category, Item, SearchPending, SearchRefresh
 from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from catalog.search.refresh import ADVISORY_LOCK_KEY, WORKER_APPLICATION_NAME, Burst, connect, refresh_index
-from tests.conftest import CORPUS, write_catalog
+from tests.conftest import CORPUS, database_url, wait_until, write_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET_SECONDS = 0.5
 
 pytestmark = pytest.mark.usefixtures("committed")
-
-
-def database_url() -> str:
-    """The test database as a URL, for the worker's own process."""
-    s = connection.settings_dict
-    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{quote(s['USER'], safe='')}{password}@{quote(s['HOST'], safe='')}{port}/{s['NAME']}"
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition.__doc__ or condition}")
-        time.sleep(0.05)
 
 
 def workers_connected() -> int:

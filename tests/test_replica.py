@@ -34,7 +34,7 @@ from catalog.search.query import document_search
 from catalog.search.refresh import connect, refresh_index
 from searchsite import embedded_postgres
 from searchsite.routers import REPLICA, SearchReplicaRouter
-from tests.test_deploy import database_url
+from tests.conftest import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -114,25 +114,23 @@ def replica(django_db_setup: None) -> Iterator[Replica]:
         shutil.rmtree(home)
 
 
-def wait_until_replayed(replica: Replica, timeout: float = 30.0) -> None:
+def wait_until_replayed(replica: Replica) -> None:
     """Until the replica has replayed everything the primary has committed so far."""
-    with connect() as primary:
-        target = primary.execute("SELECT pg_current_wal_flush_lsn()").fetchone()[0]  # type: ignore[index]
-    with replica.connect() as standby:
-        deadline = time.monotonic() + timeout
-        while not standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]).fetchone()[0]:  # type: ignore[index]
-            assert time.monotonic() < deadline, "the replica did not catch up"
-            time.sleep(0.05)
+    _wait_for_wal(replica, "pg_last_wal_replay_lsn")
 
 
-def wait_until_received(replica: Replica, timeout: float = 30.0) -> None:
+def wait_until_received(replica: Replica) -> None:
     """Until the replica has received (not necessarily replayed) everything committed so far."""
+    _wait_for_wal(replica, "pg_last_wal_receive_lsn")
+
+
+def _wait_for_wal(replica: Replica, position: str, timeout: float = 30.0) -> None:
     with connect() as primary:
         target = primary.execute("SELECT pg_current_wal_flush_lsn()").fetchone()[0]  # type: ignore[index]
     with replica.connect() as standby:
         deadline = time.monotonic() + timeout
-        while not standby.execute("SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn", [target]).fetchone()[0]:  # type: ignore[index]
-            assert time.monotonic() < deadline, "the replica did not receive the primary's WAL"
+        while not standby.execute(f"SELECT {position}() >= %s::pg_lsn", [target]).fetchone()[0]:  # type: ignore[index]
+            assert time.monotonic() < deadline, f"the replica's {position}() did not reach the primary's"
             time.sleep(0.05)
 
 

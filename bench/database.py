@@ -103,19 +103,18 @@ def build(catalog: Path) -> Build:
     """Migrate, import the catalog through the real importer, then build the index.
 
     The importer defers documents to the refresh it asks for (a bulk load).
-    The first build is a plain ``REFRESH MATERIALIZED VIEW`` plus the typo
-    vocabulary, in one transaction: a concurrent refresh of an empty index
-    inserts every row through the GIN indexes one by one (``fastupdate`` is
-    off), which took minutes at 100k items where a plain refresh builds the
-    indexes in bulk, faster still with a large ``maintenance_work_mem`` (set
-    for this session only; the server's default is 64 MB). ANALYZE afterwards, as autovacuum would shortly, so that
-    every run plans on statistics.
+    The first build is the real ``refresh_index``, which builds an empty index
+    with a plain ``REFRESH`` (see catalog/search/refresh.py), given a large
+    ``maintenance_work_mem`` for its GIN builds, as an operator would for a
+    first load (set for this session only; the server's default is 64 MB).
+    ANALYZE afterwards, as autovacuum would shortly, so that every run plans
+    on statistics.
     """
     from django.core.management import call_command
     from django.db import connection
 
     from catalog.importer import catalog_import
-    from catalog.search.refresh import REBUILD_VOCABULARY_SQL, connect
+    from catalog.search.refresh import SearchRefresh, connect, refresh_index
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -125,10 +124,8 @@ def build(catalog: Path) -> Build:
     with connect() as conn:
         conn.execute(f"SET maintenance_work_mem = '{BUILD_MAINTENANCE_WORK_MEM}'")
         started = time.perf_counter()
-        with conn.transaction():
-            conn.execute("REFRESH MATERIALIZED VIEW catalog_searchindex")
-            for statement in REBUILD_VOCABULARY_SQL:
-                conn.execute(statement)
+        if refresh_index(conn) != SearchRefresh.Outcome.OK:
+            raise RuntimeError(f"the index build failed: {SearchRefresh.objects.latest().error}")
         index_seconds = time.perf_counter() - started
         print(f"  built the index in {index_seconds:.1f} s", file=sys.stderr)
         started = time.perf_counter()

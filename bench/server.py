@@ -56,7 +56,7 @@ class WebServer:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             try:
-                self.get("/api/index-status")
+                self.request("/api/index-status")  # any answer: the server is up
                 return self
             except OSError:
                 if self.process.poll() is not None:
@@ -76,18 +76,22 @@ class WebServer:
                 self.process.kill()
                 self.process.wait()
 
-    def get(self, path: str) -> bytes:
-        """GET path; raise unless 200. A new connection each time, as gunicorn's sync worker closes it."""
+    def request(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """GET path: status, headers, body. A new connection each time, as gunicorn's sync worker closes it."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
             conn.request("GET", path)
             response = conn.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"GET {path}: HTTP {response.status}")
-            return body
+            return response.status, dict(response.getheaders()), response.read()
         finally:
             conn.close()
+
+    def get(self, path: str) -> bytes:
+        """GET path; raise unless 200."""
+        status, _, body = self.request(path)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: HTTP {status}")
+        return body
 
     def timed_get(self, path: str) -> float:
         started = time.perf_counter()

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
+from bench.server import WebServer
 from catalog.importer import catalog_import
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
@@ -224,3 +226,27 @@ class TestItemDetail:
 
     def test_unknown_item_is_404(self, client: Client) -> None:
         assert client.get("/items/no-such-package/").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def web_without_database() -> Iterator[WebServer]:
+    """The site served by a real gunicorn whose database server does not exist."""
+    with WebServer("postgres://postgres@%2Ftmp%2Fsearchsite-no-such-server/searchsite") as web:
+        yield web
+
+
+class TestDatabaseDown:
+    @pytest.mark.parametrize("path", ["/?q=firefox", "/items/vlc/"])
+    def test_pages_say_the_search_is_unavailable(self, web_without_database: WebServer, path: str) -> None:
+        status, headers, body = web_without_database.request(path)
+
+        assert (status, headers["Retry-After"]) == (503, "10")
+        assert b"the database cannot be reached" in body
+        assert b"Traceback" not in body
+
+    @pytest.mark.parametrize("path", ["/api/search?q=firefox", "/api/index-status"])
+    def test_api_answers_json(self, web_without_database: WebServer, path: str) -> None:
+        status, headers, body = web_without_database.request(path)
+
+        assert (status, headers["Content-Type"]) == (503, "application/json")
+        assert "the database cannot be reached" in json.loads(body)["error"]

@@ -214,9 +214,9 @@ def _document_query(text: str, terms: list[str]) -> SearchQuery:
     return query
 
 
-def _words_query(terms: list[str]) -> SearchQuery:
-    """The unstemmed query: every term as typed, the last one a prefix."""
-    lexemes = [Lexeme(term) for term in terms[:-1]] + [Lexeme(terms[-1], prefix=True)]
+def _words_query(terms: list[str], *, prefix: bool) -> SearchQuery:
+    """The unstemmed query: every term as typed, the last one a prefix if ``prefix``."""
+    lexemes = [Lexeme(term) for term in terms[:-1]] + [Lexeme(terms[-1], prefix=prefix)]
     combined = lexemes[0]
     for lexeme in lexemes[1:]:
         combined &= lexeme
@@ -260,33 +260,56 @@ class _Summary:
 
 
 # The tsqueries of one search, built once with Django's expressions (synonyms,
-# prefixes, web-search syntax) and passed as text to the statements below.
-TSQUERY_SQL = "SELECT ({document})::text, ({words})::text"
-NO_WORDS_QUERY = "NULL::tsquery"
+# prefixes, web-search syntax) and passed as text to the statements below:
+# the stemmed query, the words query, and the words query without its prefix.
+TSQUERY_SQL = "SELECT ({document})::text, ({words})::text, ({whole_words})::text"
 
 # The matches, best field first: the item named exactly as the query, then
 # items whose name, summary or tags hold the words, then the rest. Each tier
-# excludes the ones before it, so that no item is a candidate twice.
+# excludes the ones before it, so that no item is a candidate twice; the LIMIT
+# over all of them stops at the first tiers when they hold enough candidates.
+# A GIN index finds every match of a tier before the LIMIT sees one (about
+# half a microsecond each), so the cheap tiers come first: whole words before
+# a prefix (``tool:*`` reads the postings of thousands of words), name,
+# summary and tags before descriptions.
 CANDIDATE_COLUMNS = "id, name, category, tags, {keys}"
+# "id = (subquery)", not "id IN (subquery)": a scalar reaches into both parts of
+# the overlay as an index condition, where a join would scan every match. The
+# match is checked on that one row ("IS TRUE" keeps the vectors' indexes out:
+# the planner, not knowing the id yet, may otherwise intersect their bitmaps).
 EXACT_TIER_SQL = """
     SELECT {columns} FROM catalog_searchoverlay
-    WHERE id = (SELECT id FROM catalog_item WHERE name = %(name)s) AND {match}{filters}
+    WHERE id = (SELECT id FROM catalog_item WHERE name = %(name)s) AND ({match}) IS TRUE{filters}
 """
-# "id = (subquery)", not "id IN (subquery)": a scalar reaches into both parts of
-# the overlay as an index condition, where a join would scan every match.
-WORDS_TIER_SQL = """
+WHOLE_WORDS_TIER_SQL = """
     SELECT {columns} FROM catalog_searchoverlay
-    WHERE words @@ %(words)s::tsquery AND name IS DISTINCT FROM %(name)s{filters}
+    WHERE words @@ %(whole_words)s::tsquery AND name IS DISTINCT FROM %(name)s{filters}
+"""
+PREFIX_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay
+    WHERE words @@ %(words)s::tsquery AND NOT words @@ %(whole_words)s::tsquery
+      AND name IS DISTINCT FROM %(name)s{filters}
 """
 ELSEWHERE_TIER_SQL = """
     SELECT {columns} FROM catalog_searchoverlay
     WHERE document @@ %(document)s::tsquery AND NOT coalesce(words @@ %(words)s::tsquery, false)
       AND name IS DISTINCT FROM %(name)s{filters}
 """
-# Web-search syntax has no words query: every match but the exact name is one tier.
-SYNTAX_TIER_SQL = """
-    SELECT {columns} FROM catalog_searchoverlay WHERE {match} AND name IS DISTINCT FROM %(name)s{filters}
+# Web-search syntax matches the stemmed query; its words query (the same
+# syntax over unstemmed words) only puts matches in names, summaries and tags
+# first: a phrase is checked on the whole document of every item holding its
+# words, and short fields are far cheaper to check. "IS TRUE" keeps the
+# document's index out of this tier: intersecting both indexes would read
+# every posting of both words.
+SYNTAX_WORDS_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay
+    WHERE words @@ %(words)s::tsquery AND (document @@ %(document)s::tsquery) IS TRUE
+      AND name IS DISTINCT FROM %(name)s{filters}
 """
+TIERS_SQL = {
+    False: [EXACT_TIER_SQL, WHOLE_WORDS_TIER_SQL, PREFIX_TIER_SQL, ELSEWHERE_TIER_SQL],
+    True: [EXACT_TIER_SQL, SYNTAX_WORDS_TIER_SQL, ELSEWHERE_TIER_SQL],
+}
 MATCH_SQL = {
     True: "document @@ %(document)s::tsquery",
     False: "(document @@ %(document)s::tsquery OR words @@ %(words)s::tsquery)",
@@ -341,22 +364,19 @@ def _summarize(
     filters = (CATEGORY_FILTER_SQL if categories else "") + (TAG_FILTER_SQL if tags else "")
     keys = CANDIDATE_KEYS_SQL.format(words_rank=WORDS_RANK_SQL[syntax])
     parts = {"columns": CANDIDATE_COLUMNS.format(keys=keys), "match": MATCH_SQL[syntax], "filters": filters}
-    tiers = [EXACT_TIER_SQL] + ([] if syntax else [WORDS_TIER_SQL, ELSEWHERE_TIER_SQL])
-    if syntax:  # one query, no words vector: everything but the exact name is one tier
-        tiers.append(
-            "SELECT {columns} FROM catalog_searchoverlay WHERE {match} AND name IS DISTINCT FROM %(name)s{filters}"
-        )
+    tiers = " UNION ALL ".join(f"({tier.format(**parts)})" for tier in TIERS_SQL[syntax])
     order = ORDER_SQL["name" if sort == "name" else "relevance"]
-    sql = SUMMARY_SQL.format(tiers=" UNION ALL ".join(f"({tier.format(**parts)})" for tier in tiers), order=order)
+    sql = SUMMARY_SQL.format(tiers=tiers, order=order)
     offset = (page - 1) * PAGE_SIZE
     # A read of the search models: where the router sends them (a replica, if there is one).
     using = router.db_for_read(SearchOverlay)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(NO_PARALLEL_SQL)
-        document, words = _tsqueries(cursor, text, terms)
+        document, words, whole_words = _tsqueries(cursor, text, terms)
         params = {
             "document": document,
             "words": words,
+            "whole_words": whole_words,
             "name": as_name,
             "prefix": _like_prefix(as_name),
             "categories": list(categories),
@@ -393,17 +413,21 @@ def _summarize(
     return _Summary(total, True, page_ids, facets)
 
 
-def _tsqueries(cursor: CursorWrapper, text: str, terms: list[str]) -> tuple[str, str | None]:
-    """The stemmed and the unstemmed tsquery of a search, as text (no words query for syntax)."""
+def _tsqueries(cursor: CursorWrapper, text: str, terms: list[str]) -> tuple[str, str, str]:
+    """The stemmed, the words and the whole-words tsquery of a search, as text."""
     query = Query(SearchOverlay)
     compiler = query.get_compiler(connection=cursor.db)
-    document_sql, document_params = compiler.compile(_document_query(text, terms).resolve_expression(query))
-    words_sql, words_params = NO_WORDS_QUERY, []
-    if not uses_syntax(text):
-        words_sql, words_params = compiler.compile(_words_query(terms).resolve_expression(query))
-    cursor.execute(TSQUERY_SQL.format(document=document_sql, words=words_sql), [*document_params, *words_params])
-    document, words = cursor.fetchone()
-    return document, words
+    if uses_syntax(text):
+        words = whole_words = SearchQuery(text, search_type="websearch", config=WORDS_CONFIG)
+    else:
+        words, whole_words = _words_query(terms, prefix=True), _words_query(terms, prefix=False)
+    expressions = {"document": _document_query(text, terms), "words": words, "whole_words": whole_words}
+    compiled = {name: compiler.compile(expr.resolve_expression(query)) for name, expr in expressions.items()}
+    cursor.execute(
+        TSQUERY_SQL.format(**{name: sql for name, (sql, _) in compiled.items()}),
+        [param for _, params in compiled.values() for param in params],
+    )
+    return cursor.fetchone()
 
 
 def _json(value: object) -> tuple[str, int]:
@@ -416,25 +440,28 @@ def _no_facets() -> dict[str, list[FacetValue]]:
     return {facet: [] for facet in FACET_SIZE}
 
 
-# Candidates share trigrams with the term (the GIN index finds them); the
-# closest by edit distance wins, then the most common. Transpositions
-# ("veiwer") share few trigrams, hence the low threshold.
+# A correction keeps the first letter (people rarely mistype it, and keeping it
+# avoids far-fetched fixes), is at most two edits away, or one in three
+# letters (more is another word), and shares trigrams with the term (a low
+# bar: transpositions like "veiwer" share few). Within two edits the length
+# differs by two at most, so the candidates are a range of the vocabulary's
+# (first letter, length) index, and the edit distance, cheap and exact, is
+# computed before the similarity. The closest wins, then the most common.
 SPELLING_SQL = """
     SELECT term, (
         SELECT word FROM catalog_searchword
-        -- People rarely mistype the first letter: keeping it avoids far-fetched fixes.
-        -- and more than two edits, or one in three letters, is another word.
-        WHERE word %% term AND left(word, 1) = left(term, 1)
-          AND levenshtein(word, term) <= least(2, length(term) / 3)
+        WHERE left(word, 1) = left(term, 1)
+          AND length(word) BETWEEN length(term) - edits AND length(term) + edits
+          AND levenshtein_less_equal(word, term, edits) <= edits
+          AND similarity(word, term) >= %(similarity)s
         ORDER BY levenshtein(word, term), documents DESC, similarity(word, term) DESC, word
         LIMIT 1
     )
     FROM (
-        SELECT term FROM unnest(%s::text[]) AS term
+        SELECT term, least(2, length(term) / 3) AS edits FROM unnest(%(terms)s::text[]) AS term
         WHERE length(term) >= 3 AND NOT EXISTS (SELECT FROM catalog_searchword WHERE word = term)
-          -- The last term may be a prefix still being typed: no typo if a word starts with it
-          -- (checked first: the trigram search costs far more than this index lookup).
-          AND NOT (term = %s AND EXISTS (SELECT FROM catalog_searchword WHERE word LIKE %s))
+          -- The last term may be a prefix still being typed: no typo if a word starts with it.
+          AND NOT (term = %(last)s AND EXISTS (SELECT FROM catalog_searchword WHERE word LIKE %(last_prefix)s))
         -- A fence: known words (nearly all) must never reach the check below, which
         -- builds a bitmap of every description holding the word (a quarter of a
         -- second for a common word at a million items), LIMIT or not.
@@ -443,12 +470,12 @@ SPELLING_SQL = """
     -- A word only descriptions use is no typo unless it is rare there too.
     WHERE (SELECT count(*) FROM (
               SELECT FROM catalog_searchoverlay
-              WHERE document @@ plainto_tsquery('searchsite_english', term) LIMIT %s
-          ) AS seen) < %s
+              WHERE document @@ plainto_tsquery('searchsite_english', term) LIMIT %(rare)s
+          ) AS seen) < %(rare)s
 """
 # A word in fewer descriptions than this may be a typo (descriptions hold some).
 RARE_DOCUMENTS = 3
-SIMILARITY_THRESHOLD = "0.2"
+SIMILARITY = 0.2
 
 
 def spelling(terms: list[str]) -> list[str]:
@@ -457,9 +484,17 @@ def spelling(terms: list[str]) -> list[str]:
     The last term may be a prefix still being typed: it is kept if a word starts with it.
     """
     using = router.db_for_read(SearchWord)
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [SIMILARITY_THRESHOLD])
-        cursor.execute(SPELLING_SQL, [terms, terms[-1], _like_prefix(terms[-1]), RARE_DOCUMENTS, RARE_DOCUMENTS])
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            SPELLING_SQL,
+            {
+                "terms": terms,
+                "last": terms[-1],
+                "last_prefix": _like_prefix(terms[-1]),
+                "similarity": SIMILARITY,
+                "rare": RARE_DOCUMENTS,
+            },
+        )
         corrections: dict[str, str | None] = dict(cursor.fetchall())
     return [corrections.get(term) or term for term in terms]
 

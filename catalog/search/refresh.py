@@ -89,6 +89,21 @@ REBUILD_VOCABULARY_SQL = [
 ]
 
 
+# A concurrent refresh keeps the index readable, at the price of inserting each
+# changed row through the GIN indexes (fastupdate is off); into an empty index
+# that is every row, minutes at 100k items, where a plain refresh builds the
+# indexes in bulk. An empty index has nothing to keep readable: searches wait
+# for the first build instead (docs/benchmarks.md measures both).
+REFRESH_SQL = {
+    False: "REFRESH MATERIALIZED VIEW CONCURRENTLY catalog_searchindex",
+    True: "REFRESH MATERIALIZED VIEW catalog_searchindex",
+}
+
+
+def _is_empty(conn: psycopg.Connection[Any]) -> bool:
+    return not conn.execute("SELECT EXISTS (SELECT FROM catalog_searchindex)").fetchone()[0]  # type: ignore[index]
+
+
 def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
     """Claim every pending change, refresh the index, record it; None if another refresher runs.
 
@@ -108,7 +123,7 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
                 "WITH claimed AS (DELETE FROM catalog_searchpending RETURNING item_id)"
                 " SELECT count(DISTINCT item_id) FROM claimed"
             ).fetchone()[0]  # type: ignore[index]
-            conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY catalog_searchindex")
+            conn.execute(REFRESH_SQL[_is_empty(conn)])
             for statement in REBUILD_VOCABULARY_SQL:
                 conn.execute(statement)
             conn.execute(

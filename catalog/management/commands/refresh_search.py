@@ -4,7 +4,10 @@ from catalog.search.refresh import SearchRefresh, connect, refresh_index
 
 
 class Command(BaseCommand):
-    help = "Claim pending edits and refresh the search index now (REFRESH ... CONCURRENTLY)."
+    help = (
+        "Claim pending edits and refresh the search index now "
+        "(REFRESH ... CONCURRENTLY, or a plain REFRESH when the index is empty)."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         with connect() as conn:

@@ -1,9 +1,11 @@
 """Import a catalog file (JSONL, plain or gzipped) into the source tables.
 
-Every line is checked before anything is written: a file with bad lines is
-rejected whole, with each bad line's number and reason. A good file is COPYed
-into a staging table and upserted by name in one transaction; rows whose
-content did not change are left alone, so re-importing a file edits nothing.
+Every line is checked, and a file with bad lines is rejected whole, with each
+bad line's number and reason. Checked lines are COPYed into a staging table as
+they are read, so PostgreSQL stores them while Python checks the next ones; a
+good file is then upserted by name, all in one transaction, and a bad one rolls
+back having written nothing but the staging table. Rows whose content did not
+change are left alone, so re-importing a file edits nothing.
 
 An import is a bulk load: instead of computing each item's document in the
 triggers (editors' path), it leaves them to the refresh it asks for, so its
@@ -69,10 +71,27 @@ class ImportReport:
 
 
 def catalog_import(*, path: Path, progress: bool = False) -> ImportReport:
-    """Validate the whole file, then upsert it in one transaction."""
-    records = validate_records(_read_lines(path, progress=progress))
-    with transaction.atomic():
-        return _upsert(records)
+    """Check and stage the file line by line, then upsert it, in one transaction.
+
+    Streaming keeps no list of records: at a million lines, holding them all
+    cost more in memory and garbage collection than checking them.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        # The triggers leave these items to the next refresh and ask for it now.
+        raw.execute("SET LOCAL searchsite.defer_to_refresh = on")
+        raw.execute(CREATE_STAGING_SQL)
+        records = 0
+        with raw.copy(COPY_STAGING_SQL) as stream:
+            for record in checked_records(_read_lines(path, progress=progress)):
+                stream.write_row([record[column] for column in STAGING_COLUMNS])
+                records += 1
+        report = _upsert(raw, records=records)
+        # Dropped now, not on commit: an enclosing transaction may import again,
+        # or edit, and its edits must go through the triggers as usual.
+        raw.execute("DROP TABLE catalog_staging")
+        raw.execute("SET LOCAL searchsite.defer_to_refresh = off")
+    return report
 
 
 def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, str]]:
@@ -96,7 +115,15 @@ def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, str]]:
 
 def validate_records(lines: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
     """Return the records of a fully valid file, or raise with every bad line."""
-    records: list[dict[str, Any]] = []
+    return list(checked_records(lines))
+
+
+def checked_records(lines: Iterable[tuple[int, str]]) -> Iterator[dict[str, Any]]:
+    """Yield each record as it is checked; at the end, raise with every bad line.
+
+    A consumer must treat what it got as void if this raises: records are
+    yielded until the first bad line, which may be the last line of the file.
+    """
     errors: list[LineError] = []
     first_seen: dict[str, int] = {}
     for number, line in lines:
@@ -113,14 +140,14 @@ def validate_records(lines: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
         if (earlier := first_seen.setdefault(record["name"], number)) != number:
             errors.append(LineError(number, f"duplicate name {record['name']!r} (first on line {earlier})"))
             continue
-        records.append(record)
+        if not errors:
+            yield record
     if errors:
         shown = errors[:MAX_REPORTED_ERRORS]
         more = f" (the first {len(shown)} are listed)" if len(errors) > len(shown) else ""
         raise CatalogFileError(f"{len(errors)} bad line(s), nothing imported{more}", shown)
-    if not records:
+    if not first_seen:
         raise CatalogFileError("the file holds no records, nothing imported")
-    return records
 
 
 def validate_record(data: Any) -> dict[str, Any]:
@@ -143,7 +170,7 @@ def validate_record(data: Any) -> dict[str, Any]:
         raise ValueError(f"installed_size_kb must be a whole number from 0 to {MAX_INSTALLED_SIZE}")
     record["installed_size_kb"] = size
     priority = data.get("priority", Item.Priority.OPTIONAL)
-    if priority not in PRIORITIES:
+    if not isinstance(priority, str) or priority not in PRIORITIES:  # A list or object is unhashable.
         raise ValueError(f"priority must be one of {', '.join(sorted(PRIORITIES))}, got {priority!r}")
     record["priority"] = priority
     return record
@@ -180,14 +207,15 @@ STAGING_COLUMNS = [
     "tags",
 ]
 
-UPSERT_SQL = [
-    """
+CREATE_STAGING_SQL = """
     CREATE TEMPORARY TABLE catalog_staging (
         name text PRIMARY KEY, section text, summary text, description text, homepage text,
         version text, source text, installed_size_kb integer, priority text, tags text[]
     )
-    """,
-    "COPY catalog_staging ({columns}) FROM STDIN",
+"""
+COPY_STAGING_SQL = f"COPY catalog_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
+
+UPSERT_SQL = [
     """
     INSERT INTO catalog_category (name)
     SELECT DISTINCT section FROM catalog_staging
@@ -243,28 +271,41 @@ TAG_LINK_SQL = [
 ]
 
 
-def _upsert(records: list[dict[str, Any]]) -> ImportReport:
-    create_staging, copy, *upserts = UPSERT_SQL
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
-        # The triggers leave these items to the next refresh and ask for it now.
-        raw.execute("SET LOCAL searchsite.defer_to_refresh = on")
-        raw.execute(create_staging)
-        with raw.copy(copy.format(columns=", ".join(STAGING_COLUMNS))) as stream:
-            for record in records:
-                stream.write_row([record[column] for column in STAGING_COLUMNS])
-        for statement in upserts:
-            raw.execute(statement)
-        raw.execute(ITEM_UPSERT_SQL)
-        created = [row[0] for row in raw.fetchall()]
-        for statement in TAG_LINK_SQL:
-            raw.execute(statement)
-        # Dropped now, not on commit: an enclosing transaction may import again,
-        # or edit, and its edits must go through the triggers as usual.
-        raw.execute("DROP TABLE catalog_staging")
-        raw.execute("SET LOCAL searchsite.defer_to_refresh = off")
+# A first load (no items yet) follows PostgreSQL's "Populating a Database": it
+# drops the foreign keys and plain indexes of the tables it fills and restores
+# them after, so that each costs one validating join or one sorted build instead
+# of a check (at commit) or an index insertion per row. Unique indexes stay: the
+# upserts need them. Only when empty: dropping takes an exclusive lock, which
+# would stop everyone reading a catalog in use. Each row: (drop, restore).
+FIRST_LOAD_DROPS_SQL = """
+    WITH loaded (tab) AS (VALUES ('catalog_item'::regclass), ('catalog_itemtag'::regclass))
+    SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname),
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+    FROM pg_constraint JOIN loaded ON conrelid = tab
+    WHERE contype = 'f' AND NOT EXISTS (SELECT FROM catalog_item)
+    UNION ALL
+    SELECT format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid)
+    FROM pg_index JOIN loaded ON indrelid = tab
+    WHERE NOT indisunique AND NOT EXISTS (SELECT FROM catalog_item)
+"""
+
+
+def _upsert(cursor: Any, *, records: int) -> ImportReport:
+    for statement in UPSERT_SQL:
+        cursor.execute(statement)
+    # The upserts below stay upserts: correct even if someone adds items meanwhile.
+    cursor.execute(FIRST_LOAD_DROPS_SQL)
+    dropped = cursor.fetchall()
+    for drop, _ in dropped:
+        cursor.execute(drop)
+    cursor.execute(ITEM_UPSERT_SQL)
+    created = [row[0] for row in cursor.fetchall()]
+    for statement in TAG_LINK_SQL:
+        cursor.execute(statement)
+    for _, restore in dropped:
+        cursor.execute(restore)
     return ImportReport(
-        records=len(records),
+        records=records,
         items_created=sum(created),
         items_updated=len(created) - sum(created),
     )

@@ -37,9 +37,9 @@ APP_SERVICES: dict[str, dict[str, Any]] = {
 }
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 # Variables a checkout reads outside settings.py (the embedded server, `make demo`),
-# and one that only compose.yaml reads.
+# and those only compose.yaml reads.
 CHECKOUT_VARIABLES = {"SEARCHSITE_PGDATA", "PORT"}
-COMPOSE_VARIABLES = {"POSTGRES_PASSWORD"}
+COMPOSE_VARIABLES = {"POSTGRES_PASSWORD", "POSTGRES_SHARED_BUFFERS"}
 # Python's own, set in the Dockerfile.
 PYTHON_VARIABLES = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:[-?])(?P<arg>[^}]*))?\}")

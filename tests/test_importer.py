@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+from psycopg.errors import DivisionByZero
 
+from catalog import importer
 from catalog.importer import CatalogFileError, catalog_import
 from catalog.models import Category, Item, ItemTag, SearchPending, Tag
 from catalog.search.query import document_search
@@ -84,6 +87,59 @@ class TestCatalogImport:
         assert [hit.name for hit in document_search(text="zorblax").hits] == ["vlc"]
 
 
+def constraints_and_indexes() -> list[tuple[str, str]]:
+    """The definitions of every constraint and index of the tables a first load fills."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid IN ('catalog_item'::regclass, 'catalog_itemtag'::regclass)
+            UNION ALL
+            SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+            WHERE indrelid IN ('catalog_item'::regclass, 'catalog_itemtag'::regclass)
+            ORDER BY 1, 2
+            """
+        )
+        return cursor.fetchall()
+
+
+class TestFirstLoad:
+    """A load into empty tables drops foreign keys and plain indexes, and restores them."""
+
+    def test_restores_every_constraint_and_index(self, tmp_path: Path) -> None:
+        before = constraints_and_indexes()
+
+        catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+        assert constraints_and_indexes() == before
+        vlc = Item.objects.get(name="vlc")
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO catalog_itemtag (item_id, tag_id) VALUES (%s, -1)", [vlc.pk])
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    def test_a_failed_first_load_leaves_everything_as_it_was(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        before = constraints_and_indexes()
+        # A failure after the drops, before the restores.
+        monkeypatch.setattr(importer, "TAG_LINK_SQL", [*importer.TAG_LINK_SQL, "SELECT 1 / 0"])
+
+        with pytest.raises(DivisionByZero):
+            catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+        assert constraints_and_indexes() == before
+        assert not Item.objects.exists()
+
+    def test_a_later_load_keeps_them_in_place(self, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "a.jsonl.gz", CORPUS[:1]))
+        before = constraints_and_indexes()
+
+        report = catalog_import(path=write_catalog(tmp_path / "b.jsonl.gz", CORPUS))
+
+        assert (report.items_created, report.items_updated) == (len(CORPUS) - 1, 0)
+        assert constraints_and_indexes() == before
+
+
 class TestBadFiles:
     def test_bad_lines_are_all_reported_and_nothing_is_imported(self, tmp_path: Path) -> None:
         catalog_import(path=write_catalog(tmp_path / "good.jsonl.gz", CORPUS[:2]))
@@ -114,6 +170,14 @@ class TestBadFiles:
             (9, "tags must be a list of non-empty strings"),
         ]
         assert source_state() == before
+
+    def test_a_priority_of_the_wrong_type_is_a_bad_line(self, tmp_path: Path) -> None:
+        with pytest.raises(CatalogFileError) as raised:
+            catalog_import(path=write_catalog(tmp_path / "bad.jsonl.gz", [make_record("x", priority=["high"])]))
+
+        assert [str(error) for error in raised.value.errors] == [
+            "line 1: priority must be one of extra, important, optional, required, standard, got ['high']"
+        ]
 
     @pytest.mark.parametrize(
         ("content", "message"),

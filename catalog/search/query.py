@@ -235,7 +235,9 @@ def _hits(ids: list[int], query: SearchQuery) -> list[Hit]:
         max_words=24,
         min_words=12,
     )
-    rows = {row.id: row for row in SearchOverlay.objects.filter(id__in=ids).annotate(snippet=headline)}
+    # Not the vectors: they are the widest columns and nothing here reads them.
+    shown = SearchOverlay.objects.filter(id__in=ids).only("id", "name", "summary", "category", "tags")
+    rows = {row.id: row for row in shown.annotate(snippet=headline)}
     return [
         Hit(
             id=row.id,

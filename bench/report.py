@@ -62,7 +62,8 @@ def render(results: dict[str, Any]) -> str:
             f"Machine: {machine.get('cpu')}, {machine.get('cores')} cores, {machine.get('memory')} RAM, "
             f"{machine.get('os')}; PostgreSQL {machine.get('postgresql')} (embedded, shared_buffers "
             f"{machine.get('shared_buffers')}, work_mem {machine.get('work_mem')}); Python {machine.get('python')}, "
-            f"Django {machine.get('django')}; gunicorn, 1 sync worker. The two cores were shared with other work."
+            f"Django {machine.get('django')}; gunicorn, 1 sync worker. "
+            "Each size's section gives the load while it was timed."
         )
         out.append("")
     out.append("![Search latency against catalog size](benchmarks.png)")

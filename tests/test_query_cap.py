@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
 
+from catalog.models import Category, Item
 from catalog.search import query
+from catalog.search.explain import explain_search
 from catalog.search.query import document_search
+from tests.conftest import refresh
 
 
 @pytest.fixture
@@ -40,3 +44,40 @@ class TestRankCap:
         html = client.get("/", {"q": "vlc"}).content.decode()
 
         assert "About " in html and "(counts estimated)" in html
+
+
+@pytest.fixture
+def zorblax_in_every_sample(db: None) -> dict[str, int]:
+    """Three items sharing a word: one in the 1-in-100 sample, one in the 1-in-10, one in neither."""
+    category = Category.objects.create(name="misc")
+    ids = {"in-100": 300, "in-10": 310, "in-neither": 311}
+    for name, id in ids.items():
+        Item.objects.create(id=id, name=f"zorblax-{name}", summary="the zorblax tool", category=category)
+    refresh()
+    return ids
+
+
+class TestSamples:
+    """Whole words are read by sample, smallest first: a common word fills the cap there."""
+
+    def test_together_they_are_every_match(self, zorblax_in_every_sample: dict[str, int]) -> None:
+        result = document_search(text="zorblax")
+
+        assert (result.total, result.total_is_estimate) == (3, False)
+
+    @pytest.mark.usefixtures("cap_of_two")
+    def test_past_the_cap_the_candidates_come_from_the_smallest_samples(
+        self, zorblax_in_every_sample: dict[str, int]
+    ) -> None:
+        result = document_search(text="zorblax")
+
+        assert {hit.id for hit in result.hits} == {zorblax_in_every_sample["in-100"], zorblax_in_every_sample["in-10"]}
+
+    def test_each_sample_reads_its_own_index(self, zorblax_in_every_sample: dict[str, int]) -> None:
+        with connection.cursor() as cursor:  # Three rows: only bitmap scans show which index would be read.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        plans = "\n".join(explained.plan for explained in explain_search(text="zorblax"))
+
+        assert "Bitmap Index Scan on searchindex_words_in100_gin" in plans
+        assert "Bitmap Index Scan on searchindex_words_in10_gin" in plans

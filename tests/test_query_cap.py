@@ -57,27 +57,28 @@ def zorblax_in_every_sample(db: None) -> dict[str, int]:
     return ids
 
 
+@pytest.mark.parametrize("text", ["zorblax", "zorbl"], ids=["whole word", "prefix"])
 class TestSamples:
-    """Whole words are read by sample, smallest first: a common word fills the cap there."""
+    """The words tiers are read by sample, smallest first: a common word fills the cap there."""
 
-    def test_together_they_are_every_match(self, zorblax_in_every_sample: dict[str, int]) -> None:
-        result = document_search(text="zorblax")
+    def test_together_they_are_every_match(self, zorblax_in_every_sample: dict[str, int], text: str) -> None:
+        result = document_search(text=text)
 
         assert (result.total, result.total_is_estimate) == (3, False)
 
     @pytest.mark.usefixtures("cap_of_two")
     def test_past_the_cap_the_candidates_come_from_the_smallest_samples(
-        self, zorblax_in_every_sample: dict[str, int]
+        self, zorblax_in_every_sample: dict[str, int], text: str
     ) -> None:
-        result = document_search(text="zorblax")
+        result = document_search(text=text)
 
         assert {hit.id for hit in result.hits} == {zorblax_in_every_sample["in-100"], zorblax_in_every_sample["in-10"]}
 
-    def test_each_sample_reads_its_own_index(self, zorblax_in_every_sample: dict[str, int]) -> None:
+    def test_each_sample_reads_its_own_index(self, zorblax_in_every_sample: dict[str, int], text: str) -> None:
         with connection.cursor() as cursor:  # Three rows: only bitmap scans show which index would be read.
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_indexscan = off")
-        plans = "\n".join(explained.plan for explained in explain_search(text="zorblax"))
+        plans = "\n".join(explained.plan for explained in explain_search(text=text))
 
         assert "Bitmap Index Scan on searchindex_words_in100_gin" in plans
         assert "Bitmap Index Scan on searchindex_words_in10_gin" in plans

@@ -284,33 +284,33 @@ EXACT_TIER_SQL = """
     SELECT {columns} FROM catalog_searchoverlay
     WHERE id = (SELECT id FROM catalog_item WHERE name = %(name)s) AND ({match}) IS TRUE{filters}
 """
-# Whole words by sample (see SAMPLE_MODULI in index.py): one item in 100 first,
-# through its own small index, then the rest of one in 10, then the rest. A
-# common word fills the cap from a sample and never reads its full postings;
-# each part reads at most about ten times the cap's postings before the cap
-# stops the next. Together the parts are every match: below the cap nothing
-# changes, and past it the candidates were any thousand matches anyway.
+# The words tiers read by sample (see SAMPLE_MODULI in index.py): one item in
+# 100 first, through its own small index, then the rest of one in 10, then the
+# rest. A common word fills the cap from a sample and never reads its full
+# postings; each part reads at most about ten times the cap's postings before
+# the cap stops the next. Together the parts are every match: below the cap
+# nothing changes, and past it the candidates were any thousand matches anyway.
 WHOLE_WORDS_TIER_SQL = """
     SELECT {columns} FROM catalog_searchoverlay
     WHERE words @@ %(whole_words)s::tsquery AND {sample} AND name IS DISTINCT FROM %(name)s{filters}
 """
+PREFIX_TIER_SQL = """
+    SELECT {columns} FROM catalog_searchoverlay
+    WHERE words @@ %(words)s::tsquery AND NOT words @@ %(whole_words)s::tsquery
+      AND {sample} AND name IS DISTINCT FROM %(name)s{filters}
+"""
 
 
-def _by_sample(moduli: Sequence[int]) -> list[str]:
-    """Conditions that split the index into its nested samples, smallest first, and the rest."""
+def _by_sample(tier: str, moduli: Sequence[int] = SAMPLE_MODULI) -> list[str]:
+    """The tier once per part of the index: its nested samples, smallest first, then the rest."""
     parts: list[str] = []
     larger: int | None = None
     for modulus in moduli:
         parts.append(f"mod(id, {modulus}) = 0" + (f" AND mod(id, {larger}) <> 0" if larger else ""))
         larger = modulus
-    return [*parts, f"mod(id, {larger}) <> 0"]
+    return [tier.replace("{sample}", part) for part in [*parts, f"mod(id, {larger}) <> 0"]]
 
 
-PREFIX_TIER_SQL = """
-    SELECT {columns} FROM catalog_searchoverlay
-    WHERE words @@ %(words)s::tsquery AND NOT words @@ %(whole_words)s::tsquery
-      AND name IS DISTINCT FROM %(name)s{filters}
-"""
 ELSEWHERE_TIER_SQL = """
     SELECT {columns} FROM catalog_searchoverlay
     WHERE document @@ %(document)s::tsquery AND NOT coalesce(words @@ %(words)s::tsquery, false)
@@ -330,8 +330,8 @@ SYNTAX_WORDS_TIER_SQL = """
 TIERS_SQL = {
     False: [
         EXACT_TIER_SQL,
-        *(WHOLE_WORDS_TIER_SQL.replace("{sample}", sample) for sample in _by_sample(SAMPLE_MODULI)),
-        PREFIX_TIER_SQL,
+        *_by_sample(WHOLE_WORDS_TIER_SQL),
+        *_by_sample(PREFIX_TIER_SQL),
         ELSEWHERE_TIER_SQL,
     ],
     True: [EXACT_TIER_SQL, SYNTAX_WORDS_TIER_SQL, ELSEWHERE_TIER_SQL],

@@ -137,6 +137,19 @@ def build(catalog: Path) -> Build:
     return Build(report.records, import_seconds, index_seconds, analyze_seconds, index_bytes / 2**20)
 
 
+def settle(seconds: float = 30.0) -> None:
+    """Let the server go quiet before timing: a build leaves gigabytes of dirty pages.
+
+    The checkpointer would otherwise write the 1M build's pages, spread over
+    minutes, on the same two cores while the searches are timed.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+    time.sleep(seconds)
+
+
 def machine() -> dict[str, str]:
     """The machine the figures were measured on, for the report's header."""
     from django.db import connection

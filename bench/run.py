@@ -146,6 +146,7 @@ def run_size(
         build = database.build(catalog).__dict__
     cases, shares = choose_cases()
     print(f"  common terms: {shares}", file=sys.stderr)
+    database.settle()
     load_before = os.getloadavg()[0]
     site, rss = time_site(cases, rounds)
     load_after = os.getloadavg()[0]

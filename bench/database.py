@@ -137,7 +137,11 @@ def build(catalog: Path) -> Build:
     return Build(report.records, import_seconds, index_seconds, analyze_seconds, index_bytes / 2**20)
 
 
-def settle(seconds: float = 30.0) -> None:
+# After the checkpoint, long enough for autovacuum to visit the tables just built.
+SETTLE_SECONDS = 30
+
+
+def settle() -> None:
     """Let the server go quiet before timing: a build leaves gigabytes of dirty pages.
 
     The checkpointer would otherwise write the 1M build's pages, spread over
@@ -147,7 +151,7 @@ def settle(seconds: float = 30.0) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")
-    time.sleep(seconds)
+    time.sleep(SETTLE_SECONDS)
 
 
 def machine() -> dict[str, str]:

@@ -92,11 +92,11 @@ def load_catalog(path: Path) -> None:
     """Import the catalog unless this database already holds exactly its items."""
     from django.core.management import call_command
 
-    from catalog.importer import _read_lines, validate_records
+    from catalog.importer import _read_lines, checked_records
     from catalog.models import Item
 
     call_command("migrate", verbosity=0)
-    names = {record["name"] for record in validate_records(_read_lines(path, progress=False))}
+    names = {record["name"] for record in checked_records(_read_lines(path, progress=False))}
     if set(Item.objects.values_list("name", flat=True)) == names:
         return
     from django.db import connection

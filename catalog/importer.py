@@ -113,11 +113,6 @@ def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, str]]:
         raise CatalogFileError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
 
 
-def validate_records(lines: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
-    """Return the records of a fully valid file, or raise with every bad line."""
-    return list(checked_records(lines))
-
-
 def checked_records(lines: Iterable[tuple[int, str]]) -> Iterator[dict[str, Any]]:
     """Yield each record as it is checked; at the end, raise with every bad line.
 

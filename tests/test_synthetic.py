@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bench.synthetic import generate, main, read_catalog, write_catalog
-from catalog.importer import validate_record, validate_records
+from catalog.importer import checked_records, validate_record
 
 NAME = re.compile(r"[a-z0-9][a-z0-9+.-]*")
 WORDS = (
@@ -132,4 +132,4 @@ def test_command_line(tmp_path: Path, source_file: Path, capsys: pytest.CaptureF
 
     assert "wrote 3,000 records" in capsys.readouterr().out
     with gzip.open(out, "rt", encoding="utf-8") as handle:
-        assert len(validate_records(enumerate(handle, start=1))) == 3000
+        assert len(list(checked_records(enumerate(handle, start=1)))) == 3000

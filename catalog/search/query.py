@@ -33,6 +33,7 @@ import time
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.contrib.postgres.search import Lexeme, SearchHeadline, SearchQuery
 from django.db import connections, router, transaction
@@ -301,14 +302,12 @@ PREFIX_TIER_SQL = """
 """
 
 
-def _by_sample(tier: str, moduli: Sequence[int] = SAMPLE_MODULI) -> list[str]:
+def _by_sample(tier: str) -> list[str]:
     """The tier once per part of the index: its nested samples, smallest first, then the rest."""
-    parts: list[str] = []
-    larger: int | None = None
-    for modulus in moduli:
-        parts.append(f"mod(id, {modulus}) = 0" + (f" AND mod(id, {larger}) <> 0" if larger else ""))
-        larger = modulus
-    return [tier.replace("{sample}", part) for part in [*parts, f"mod(id, {larger}) <> 0"]]
+    samples = [f"mod(id, {modulus}) = 0" for modulus in SAMPLE_MODULI]
+    # Each sample holds the smaller ones: a part is its sample less the one before.
+    parts = [samples[0], *(f"{sample} AND NOT {smaller}" for smaller, sample in pairwise(samples))]
+    return [tier.replace("{sample}", part) for part in [*parts, f"NOT {samples[-1]}"]]
 
 
 ELSEWHERE_TIER_SQL = """

@@ -100,6 +100,8 @@ class Template(NamedTuple):
     version: str
     priority: str
     installed_size_kb: int
+    # The real record's reverse_depends: most items 0, a few very high.
+    popularity: int
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Distributions:
                     version=record.get("version", ""),
                     priority=record.get("priority", "optional"),
                     installed_size_kb=record.get("installed_size_kb", 0),
+                    popularity=record.get("reverse_depends", 0),
                 )
             )
         return cls(
@@ -298,6 +301,7 @@ def _synthesize(distributions: Distributions | None, chunk: Chunk) -> Iterator[d
             "source": name,
             "installed_size_kb": template.installed_size_kb,
             "priority": template.priority,
+            "popularity": template.popularity,
         }
 
 

@@ -19,7 +19,7 @@ class ItemTagInline(admin.TabularInline):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["name", "summary", "category", "version", "updated_at"]
+    list_display = ["name", "summary", "category", "popularity", "version", "updated_at"]
     list_filter = ["category", "priority"]
     search_fields = ["name", "summary"]
     autocomplete_fields = ["category"]

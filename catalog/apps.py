@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.db.models.signals import post_migrate
 
 from catalog.checks import check_database
 
@@ -9,4 +10,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
+        from catalog.search.score import install_score_function
+
         checks.register(check_database, checks.Tags.database)
+        post_migrate.connect(install_score_function, sender=self)

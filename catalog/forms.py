@@ -7,11 +7,10 @@ from typing import Any
 
 from django import forms
 
-from catalog.search.query import SORTS
+from catalog.search.query import MAX_PAGE, SORTS
 
 # Longer queries are cut rather than refused, as Meilisearch and Algolia do.
 MAX_QUERY_LENGTH = 200
-MAX_PAGE = 500
 # Facet filters a URL may carry; more are ignored.
 MAX_FILTER_VALUES = 10
 MAX_FILTER_LENGTH = 200

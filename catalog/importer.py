@@ -44,6 +44,8 @@ TEXT_FIELDS: dict[str, tuple[bool, int | None]] = {
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 PRIORITIES = frozenset(Item.Priority.values)
 MAX_INSTALLED_SIZE = 2**31 - 1
+# A record's popularity: its own field when it has one, else how many packages depend on it.
+POPULARITY_FIELDS = ("popularity", "reverse_depends")
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,20 @@ def validate_record(data: Any) -> dict[str, Any]:
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_INSTALLED_SIZE:
         raise ValueError(f"installed_size_kb must be a whole number from 0 to {MAX_INSTALLED_SIZE}")
     record["installed_size_kb"] = size
+    record["popularity"] = _popularity(data)
     priority = data.get("priority", Item.Priority.OPTIONAL)
     if not isinstance(priority, str) or priority not in PRIORITIES:  # A list or object is unhashable.
         raise ValueError(f"priority must be one of {', '.join(sorted(PRIORITIES))}, got {priority!r}")
     record["priority"] = priority
     return record
+
+
+def _popularity(data: dict[str, Any]) -> int:
+    field = next((field for field in POPULARITY_FIELDS if field in data), POPULARITY_FIELDS[0])
+    value = data.get(field, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INSTALLED_SIZE:
+        raise ValueError(f"{field} must be a whole number from 0 to {MAX_INSTALLED_SIZE}")
+    return value
 
 
 def _text(data: dict[str, Any], field: str, *, required: bool, max_length: int | None) -> str:
@@ -199,13 +210,15 @@ STAGING_COLUMNS = [
     "source",
     "installed_size_kb",
     "priority",
+    "popularity",
     "tags",
 ]
 
 CREATE_STAGING_SQL = """
     CREATE TEMPORARY TABLE catalog_staging (
         name text PRIMARY KEY, section text, summary text, description text, homepage text,
-        version text, source text, installed_size_kb integer, priority text, tags text[]
+        version text, source text, installed_size_kb integer, priority text, popularity integer,
+        tags text[]
     )
 """
 COPY_STAGING_SQL = f"COPY catalog_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
@@ -227,22 +240,23 @@ UPSERT_SQL = [
 ITEM_UPSERT_SQL = """
     INSERT INTO catalog_item AS item (
         name, summary, description, category_id, homepage, version, source,
-        installed_size_kb, priority, updated_at
+        installed_size_kb, priority, popularity, updated_at
     )
     SELECT s.name, s.summary, s.description, c.id, s.homepage, s.version, s.source,
-           s.installed_size_kb, s.priority, now()
+           s.installed_size_kb, s.priority, s.popularity, now()
     FROM catalog_staging AS s JOIN catalog_category AS c ON c.name = s.section
     ON CONFLICT (name) DO UPDATE SET
         summary = EXCLUDED.summary, description = EXCLUDED.description,
         category_id = EXCLUDED.category_id, homepage = EXCLUDED.homepage,
         version = EXCLUDED.version, source = EXCLUDED.source,
         installed_size_kb = EXCLUDED.installed_size_kb, priority = EXCLUDED.priority,
-        updated_at = EXCLUDED.updated_at
+        popularity = EXCLUDED.popularity, updated_at = EXCLUDED.updated_at
     WHERE (item.summary, item.description, item.category_id, item.homepage, item.version,
-           item.source, item.installed_size_kb, item.priority)
+           item.source, item.installed_size_kb, item.priority, item.popularity)
           IS DISTINCT FROM
           (EXCLUDED.summary, EXCLUDED.description, EXCLUDED.category_id, EXCLUDED.homepage,
-           EXCLUDED.version, EXCLUDED.source, EXCLUDED.installed_size_kb, EXCLUDED.priority)
+           EXCLUDED.version, EXCLUDED.source, EXCLUDED.installed_size_kb, EXCLUDED.priority,
+           EXCLUDED.popularity)
     RETURNING (xmax = 0) AS created
 """
 

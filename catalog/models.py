@@ -3,7 +3,7 @@
 from django.db import models
 from django.urls import reverse
 
-from catalog.search.index import SearchDocument, SearchIndex
+from catalog.search.index import SearchDocument, SearchIndex, SearchKind
 from catalog.search.overlay import SearchOverlay, SearchPending
 from catalog.search.refresh import SearchRefresh
 from catalog.search.triggers import pending_triggers
@@ -15,6 +15,7 @@ __all__ = [
     "ItemTag",
     "SearchDocument",
     "SearchIndex",
+    "SearchKind",
     "SearchOverlay",
     "SearchPending",
     "SearchRefresh",
@@ -69,6 +70,11 @@ class Item(models.Model):
     source = models.CharField(max_length=200, blank=True)
     installed_size_kb = models.PositiveIntegerField(default=0)
     priority = models.CharField(max_length=20, choices=Priority, default=Priority.OPTIONAL)
+    popularity = models.PositiveIntegerField(
+        default=0,
+        help_text="How much the catalog relies on the item (for packages: how many others depend on it). "
+        "Search ranks well-known items ahead of obscure ones with equally good matches.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

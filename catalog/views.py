@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -52,12 +54,13 @@ def api_search(request: HttpRequest) -> JsonResponse:
         {
             "query": result.query,
             "total": result.total,
-            # Past the ranking cap, total and facet counts are the planner's estimate.
+            # Past COUNT_CAP matches, total and facet counts are the planner's estimate.
             "total_is_estimate": result.total_is_estimate,
+            # The results the pages offer: the best RANK_DEPTH at most.
+            "ranked": result.ranked,
             "page": result.page,
             "took_ms": result.took_ms,
             "suggestion": result.suggestion,
-            "corrected_query": result.corrected,
             "facets": {
                 facet: [{"value": v.value, "count": v.count} for v in values] for facet, values in result.facets.items()
             },
@@ -70,6 +73,7 @@ def api_search(request: HttpRequest) -> JsonResponse:
                     "tags": hit.tags,
                     "url": request.build_absolute_uri(reverse("catalog:item", args=[hit.name])),
                     "snippet": str(hit.snippet),
+                    "score": asdict(hit.score),
                 }
                 for hit in result.hits
             ],

@@ -122,11 +122,19 @@ def corpus(db: None, tmp_path: Path) -> None:
     refresh()
 
 
-@pytest.fixture(scope="module")
-def demo_catalog(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The committed demo catalog (6,000 real packages), indexed, rolled back after the module."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        catalog_import(path=DEMO_CATALOG)
-        refresh()
-        yield
-        transaction.set_rollback(True)
+def module_catalog(path: Path) -> Any:
+    """A module-scoped fixture: the catalog file, imported and indexed, rolled back after the module."""
+
+    @pytest.fixture(scope="module")
+    def fixture(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+        with django_db_blocker.unblock(), transaction.atomic():
+            catalog_import(path=path)
+            refresh()
+            yield
+            transaction.set_rollback(True)
+
+    return fixture
+
+
+# The committed demo catalog (6,000 real packages).
+demo_catalog = module_catalog(DEMO_CATALOG)

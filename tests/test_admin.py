@@ -28,6 +28,7 @@ def change_form(item: Item, **changes: str) -> dict[str, str]:
         "source": item.source,
         "installed_size_kb": str(item.installed_size_kb),
         "priority": item.priority,
+        "popularity": str(item.popularity),
         "itemtag_set-TOTAL_FORMS": str(len(links)),
         "itemtag_set-INITIAL_FORMS": str(len(links)),
         "itemtag_set-MIN_NUM_FORMS": "0",
@@ -56,6 +57,20 @@ class TestEditorsChangesAreSearchable:
         assert 'href="/items/vlc/"' in editor.get("/", {"q": "glorping"}).content.decode()
         assert 'href="/items/vlc/"' not in editor.get("/", {"q": "streamer"}).content.decode()
 
+    def test_popularity_is_shown_and_an_edit_of_it_reorders_the_search_at_once(self, editor: Client) -> None:
+        for name in ("zorblax-one", "zorblax-two"):
+            Item.objects.create(name=name, summary="the zorblax tool", category=Item.objects.get(name="vlc").category)
+        assert names(editor, "zorblax tool") == ["zorblax-one", "zorblax-two"]  # alike: by name
+        two = Item.objects.get(name="zorblax-two")
+
+        response = editor.post(f"/admin/catalog/item/{two.id}/change/", change_form(two, popularity="500"))
+
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert names(editor, "zorblax tool") == ["zorblax-two", "zorblax-one"]
+        assert (
+            '<th scope="col" class="sortable column-popularity">' in editor.get("/admin/catalog/item/").content.decode()
+        )
+
     def test_the_refresh_history_shows_freshness_and_the_refresh_button(self, editor: Client) -> None:
         Item.objects.filter(name="vlc").update(summary="changed")
 
@@ -74,3 +89,7 @@ class TestEditorsChangesAreSearchable:
         response = client.post("/admin/catalog/searchrefresh/refresh/")
 
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def names(client: Client, text: str) -> list[str]:
+    return [result["name"] for result in client.get("/api/search", {"q": text}).json()["results"]]

@@ -10,15 +10,24 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from catalog.management.commands.demo import DEMO_CATALOG
 from catalog.search.quality import (
     DEFAULT_PATH,
+    FULL_CATALOG,
+    HOLDOUT_PATH,
     KINDS,
     Judgement,
     QualityReport,
     evaluate,
     load_judgements,
+    site_search,
 )
+from tests.conftest import module_catalog
+
+# The judgement set's score on the whole catalog with today's ranking (docs/ranking.md
+# records each change): a ranking change that lowers it fails here.
+PINNED_SUCCESS_AT_5 = 0.87
+PINNED_MRR_AT_10 = 0.74
+needs_full_catalog = pytest.mark.skipif(not FULL_CATALOG.exists(), reason=f"needs {FULL_CATALOG}")
 
 
 def judged(query: str, *relevant: str, kind: str = "name") -> Judgement:
@@ -92,29 +101,33 @@ class TestMetrics:
 class TestJudgementSet:
     def test_loads_as_judgements(self) -> None:
         judgements = load_judgements()
+        first = json.loads(DEFAULT_PATH.read_text())[0]
 
         assert all(isinstance(j, Judgement) and isinstance(j.relevant, tuple) for j in judgements)
-        assert judgements[0] == Judgement(query="vlc", kind="name", relevant=("vlc",))
+        assert judgements[0] == Judgement(query=first["query"], kind=first["kind"], relevant=tuple(first["relevant"]))
 
-    def test_is_large_enough_and_covers_every_kind(self) -> None:
-        judgements = load_judgements()
+    @pytest.mark.parametrize("path", [DEFAULT_PATH, HOLDOUT_PATH], ids=["judgements", "holdout"])
+    def test_half_are_kinds_of_thing_and_every_kind_is_there(self, path: Path) -> None:
+        judgements = load_judgements(path)
         per_kind = Counter(j.kind for j in judgements)
 
-        assert len(judgements) >= 45
+        assert len(judgements) >= (60 if path == DEFAULT_PATH else 30)
         assert set(per_kind) == set(KINDS)
-        assert min(per_kind.values()) >= 8
+        assert per_kind["kind-of-thing"] * 2 >= len(judgements)
 
-    def test_queries_are_unique_and_lists_short(self) -> None:
-        judgements = load_judgements()
+    def test_queries_are_unique_across_both_sets_and_lists_short(self) -> None:
+        judgements = load_judgements() + load_judgements(HOLDOUT_PATH)
 
         assert len({j.query.lower() for j in judgements}) == len(judgements)
         assert all(1 <= len(j.relevant) <= 6 and len(set(j.relevant)) == len(j.relevant) for j in judgements)
 
-    def test_every_relevant_package_is_in_the_demo_catalog(self) -> None:
-        with gzip.open(DEMO_CATALOG, "rt", encoding="utf-8") as handle:
+    @needs_full_catalog
+    def test_every_relevant_package_is_in_the_whole_catalog(self) -> None:
+        with gzip.open(FULL_CATALOG, "rt", encoding="utf-8") as handle:
             names = {json.loads(line)["name"] for line in handle}
+        judgements = load_judgements() + load_judgements(HOLDOUT_PATH)
 
-        missing = {(j.query, name) for j in load_judgements() for name in j.relevant if name not in names}
+        missing = {(j.query, name) for j in judgements for name in j.relevant if name not in names}
 
         assert missing == set()
 
@@ -136,23 +149,27 @@ class TestJudgementSet:
         assert DEFAULT_PATH.name == "judgements.json" and DEFAULT_PATH.is_file()
 
 
-@pytest.mark.usefixtures("demo_catalog")
-class TestCommandOnTheDemoCatalog:
-    def test_prints_the_metrics_overall_per_kind_and_the_worst(self, db: None) -> None:
+# The whole Debian catalog.
+full_catalog = module_catalog(FULL_CATALOG)
+
+
+@needs_full_catalog
+@pytest.mark.usefixtures("full_catalog")
+class TestOnTheWholeCatalog:
+    def test_the_judgement_score_does_not_drop(self, db: None) -> None:
+        report = evaluate(load_judgements(), site_search)
+
+        assert report.success_at_5 >= PINNED_SUCCESS_AT_5 and report.mrr_at_10 >= PINNED_MRR_AT_10
+
+    def test_the_command_prints_the_metrics_overall_per_kind_and_the_worst(self, db: None) -> None:
         out = StringIO()
 
-        call_command("search_quality", "--worst", "3", stdout=out)
+        call_command("search_quality", "--current-database", "--worst", "3", stdout=out)
 
         lines = out.getvalue().splitlines()
+        assert lines[0] == "catalog: the current database"
+        assert f"{len(load_judgements())} queries" in lines
         assert any(line.startswith("success@5 ") for line in lines)
-        assert any(line.startswith("MRR@10 ") for line in lines)
         assert {line.split()[0] for line in lines if line.split() and line.split()[0] in KINDS} == set(KINDS)
         assert "Worst 3:" in lines
         assert sum(line.strip().startswith("found:") for line in lines) == 3
-
-    def test_worst_zero_prints_only_the_metrics(self, db: None) -> None:
-        out = StringIO()
-
-        call_command("search_quality", "--worst", "0", stdout=out)
-
-        assert "success@5" in out.getvalue() and "Worst" not in out.getvalue()

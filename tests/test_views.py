@@ -95,13 +95,13 @@ class TestSearchApi:
             "page",
             "took_ms",
             "suggestion",
-            "corrected_query",
+            "ranked",
             "facets",
             "results",
         }
         assert body["total_is_estimate"] is False
         assert (body["query"], body["total"], body["page"]) == ("vlc", 2, 1)
-        assert (body["suggestion"], body["corrected_query"]) == (None, None)
+        assert (body["suggestion"], body["ranked"]) == (None, 2)
         assert body["facets"] == {"category": [{"value": "video", "count": 2}], "tag": []}
         assert isinstance(body["took_ms"], float)
         first = body["results"][0]
@@ -113,7 +113,10 @@ class TestSearchApi:
             "tags": [],
             "url": "http://testserver/items/vlc/",
             "snippet": first["snippet"],
+            "score": first["score"],
         }
+        assert set(first["score"]) == {"score", "words", "phrase", "name", "prior"}
+        assert first["score"]["name"] == 0.5  # named as the query
 
     def test_empty_query_gives_zero_results(self, client: Client) -> None:
         assert client.get("/api/search", {"q": ""}).json() == {
@@ -123,7 +126,7 @@ class TestSearchApi:
             "page": 1,
             "took_ms": 0.0,
             "suggestion": None,
-            "corrected_query": None,
+            "ranked": 0,
             "facets": {"category": [], "tag": []},
             "results": [],
         }
@@ -177,13 +180,13 @@ class TestFacetsAndFilters:
 
 @pytest.mark.usefixtures("corpus")
 class TestSpelling:
-    def test_a_query_that_finds_nothing_is_corrected_and_says_so(self, client: Client) -> None:
+    def test_a_misspelt_word_finds_what_it_misspells_and_suggests_it(self, client: Client) -> None:
         body = client.get("/api/search", {"q": "thunderbrd"}).json()
 
-        assert (body["total"], body["corrected_query"], body["suggestion"]) == (1, "thunderbird", "thunderbird")
+        assert (body["total"], body["suggestion"]) == (1, "thunderbird")
         assert body["results"][0]["name"] == "thunderbird"
         html = client.get("/", {"q": "thunderbrd"}).content.decode()
-        assert "No results for “thunderbrd”. Showing results for <strong>thunderbird</strong>." in html
+        assert 'Did you mean <a class="suggestion" href="?q=thunderbird">thunderbird</a>?' in html
 
     def test_a_prefix_being_typed_is_not_corrected(self, client: Client) -> None:
         body = client.get("/api/search", {"q": "thunderb"}).json()

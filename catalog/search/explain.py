@@ -1,37 +1,33 @@
-"""The SQL a search runs, and how PostgreSQL runs it."""
+"""The statement a search runs, with its parameters and its plan, and why each result ranks where it does."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
-from catalog.search.query import document_search
+from catalog.search.query import NO_PARALLEL_SQL, SEARCH_SQL, Hit, document_search, parse, search_params
 
 
 @dataclass(frozen=True)
-class ExplainedQuery:
+class ExplainedSearch:
+    # The statement with its parameters in place: paste it into psql.
     sql: str
     plan: str
+    hits: list[Hit]
 
 
-def explain_search(*, text: str, page: int = 1) -> list[ExplainedQuery]:
-    """Run the search as the site does, then EXPLAIN (ANALYZE, BUFFERS) each query it ran.
-
-    Savepoints and settings are left out: only queries have plans worth reading.
-    """
-    with CaptureQueriesContext(connection) as captured:
-        document_search(text=text, page=page)
-    explained = []
-    statements = [
-        q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
-    ]
-    for sql in statements:
-        # ANALYZE executes the statement: keep whatever it might do inside a rolled-back savepoint.
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-            plan = "\n".join(line for (line,) in cursor.fetchall())
-            transaction.set_rollback(True)
-        explained.append(ExplainedQuery(sql=sql, plan=plan))
-    return explained
+def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
+    """EXPLAIN (ANALYZE, BUFFERS) the search statement as the site runs it, and the page it gives."""
+    params = search_params(parse(text), page=page, categories=(), tags=(), sort="relevance")
+    hits = document_search(text=text, page=page).hits
+    # ANALYZE runs the statement: inside a transaction that is rolled back.
+    with transaction.atomic(), connection.cursor() as django_cursor:
+        cursor = psycopg.ClientCursor(django_cursor.connection)
+        sql = cursor.mogrify(SEARCH_SQL, params)
+        cursor.execute(NO_PARALLEL_SQL)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        transaction.set_rollback(True)
+    return ExplainedSearch(sql=sql, plan=plan, hits=hits)

@@ -13,19 +13,21 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Mod
-from django.db.models.lookups import Exact
 from django_pgviews import view as pgviews
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
-# Samples of the index by id, each with a words index of its own: one item in
-# 10, and one in 100 (one in 10 of those). A word found in a third of a million
-# items has 330,000 postings in the full index, which take about 100 ms to read
-# before any cap applies; query.py reads the smallest sample first, and a
-# common word fills the cap there. SQL that means to use a sample's index must
-# say "mod(id, N) = 0" exactly so (PostgreSQL matches the predicate as written).
-SAMPLE_MODULI = (100, 10)
+# The static prior's range (search_document.sql) and the bands of it that
+# search.sql reads one by one, best first, each through GIN indexes of its own:
+# a common word's best matches are found among the few items of the top band,
+# and the lower bands are read only when one of their items could still rank.
+# search.sql writes these predicates out as here (the planner uses a partial
+# index only for a query that implies its predicate); tests check both agree.
+PRIOR_MAX = 3.0
+TOP_BAND = Q(prior__gte=2.0)
+MIDDLE_BAND = Q(prior__gte=1.6, prior__lt=2.0)
+LOW_BAND = Q(prior__lt=1.6)
+PRIOR_BANDS = {"top": TOP_BAND, "mid": MIDDLE_BAND, "low": LOW_BAND}
 
 
 def document_column_names() -> list[str]:
@@ -47,7 +49,14 @@ class DocumentColumns(models.Model):
     description = models.TextField(null=True)
     category = models.TextField(null=True)
     tags = ArrayField(models.TextField(), null=True)
+    popularity = models.IntegerField(null=True)
+    kind = models.FloatField(null=True)
     document = SearchVectorField(null=True)
+    name_words = SearchVectorField(null=True)
+    summary_words = SearchVectorField(null=True)
+    tag_words = SearchVectorField(null=True)
+    short_words = SearchVectorField(null=True)
+    prior = models.FloatField(null=True)
     words = SearchVectorField(null=True)
 
     class Meta:
@@ -57,10 +66,28 @@ class DocumentColumns(models.Model):
         return self.name or str(self.id)
 
 
+class SearchKind(pgviews.ReadOnlyMaterializedView):
+    """Per category, how likely its items are to be programs: the kind of the items without a role tag."""
+
+    sql = (SQL_DIR / "search_kind.sql").read_text()
+    concurrent_index = "category_id"
+
+    category_id = models.BigIntegerField(primary_key=True)
+    program_share = models.FloatField()
+
+    class Meta:
+        managed = False
+        db_table = "catalog_searchkind"
+
+    def __str__(self) -> str:
+        return f"{self.category_id}: {self.program_share:.2f}"
+
+
 class SearchDocument(pgviews.ReadOnlyView, DocumentColumns):
     """The search document computed live from the source tables: always current, slow to search."""
 
     sql = (SQL_DIR / "search_document.sql").read_text()
+    dependencies = ["catalog.SearchKind"]
 
     class Meta:
         managed = False
@@ -78,18 +105,19 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
     class Meta:
         managed = False
         db_table = "catalog_searchindex"
+        # fastupdate off: a concurrent refresh rewrites changed rows, and a
+        # pending list would then be scanned by every search until vacuum.
         indexes = [
-            # fastupdate off: a concurrent refresh rewrites changed rows, and a
-            # pending list would then be scanned by every search until vacuum.
-            GinIndex(fields=["document"], name="searchindex_document_gin", fastupdate=False),
-            GinIndex(fields=["words"], name="searchindex_words_gin", fastupdate=False),
+            # The first tier: the items named as the query.
+            models.Index(fields=["name"], name="searchindex_name"),
+            # Names that hold every word as typed, whatever the prior.
+            GinIndex(fields=["name_words"], name="searchindex_name_gin", fastupdate=False),
+            GinIndex(fields=["name_words"], name="searchindex_name_top_gin", fastupdate=False, condition=TOP_BAND),
+            GinIndex(fields=["name_words"], name="searchindex_name_mid_gin", fastupdate=False, condition=MIDDLE_BAND),
+            GinIndex(fields=["name_words"], name="searchindex_name_low_gin", fastupdate=False, condition=LOW_BAND),
+            GinIndex(fields=["short_words"], name="searchindex_short_top_gin", fastupdate=False, condition=TOP_BAND),
             *(
-                GinIndex(
-                    fields=["words"],
-                    name=f"searchindex_words_in{modulus}_gin",
-                    fastupdate=False,
-                    condition=Q(Exact(Mod("id", modulus), 0)),
-                )
-                for modulus in SAMPLE_MODULI
+                GinIndex(fields=["document"], name=f"searchindex_doc_{band}_gin", fastupdate=False, condition=q)
+                for band, q in PRIOR_BANDS.items()
             ),
         ]

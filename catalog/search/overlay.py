@@ -35,7 +35,6 @@ class SearchPending(DocumentColumns):
         indexes = [
             models.Index(fields=["item_id", "version"], name="searchpending_item_version"),
             GinIndex(fields=["document"], name="searchpending_document_gin", fastupdate=False),
-            GinIndex(fields=["words"], name="searchpending_words_gin", fastupdate=False),
         ]
 
     def __str__(self) -> str:

@@ -7,13 +7,22 @@ another; scoring every change on the same judged queries shows what it won and w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
 
 from catalog.search.query import document_search
 
 DEFAULT_PATH = Path(__file__).with_name("judgements.json")
+# Written like the first, never used to tune the ranking: does it generalise?
+HOLDOUT_PATH = Path(__file__).with_name("judgements-holdout.json")
+# The whole Debian catalog beside the checkout (not in the repository): the
+# judgement sets are written for it, not for the demo's sample of it.
+FULL_CATALOG = Path(settings.BASE_DIR).parent / "shared" / "data" / "debian-bookworm-packages.jsonl.gz"
 # What a person types: a package's name, what it does, a misspelling, a name half typed (search as
 # you type sees every prefix), or several words that narrow a kind.
 KINDS = ("name", "kind-of-thing", "typo", "prefix", "multi-word")
@@ -111,3 +120,26 @@ def _score(judgement: Judgement, ranked: list[str]) -> QueryScore:
 def _mean(values: Iterable[float]) -> float:
     items = list(values)
     return sum(items) / len(items) if items else 0.0
+
+
+@contextmanager
+def catalog_database(path: Path) -> Iterator[None]:
+    """A scratch database holding the catalog file, indexed; dropped afterwards.
+
+    Django's test-database machinery makes it (``<name>_quality``), so the
+    database the site uses is left as it was.
+    """
+    from catalog.importer import catalog_import
+    from catalog.search.refresh import connect, refresh_index
+
+    settings_dict = connection.settings_dict
+    old_name = settings_dict["NAME"]
+    settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "NAME": f"{old_name}_quality"}
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        catalog_import(path=path)
+        with connect() as conn:
+            refresh_index(conn)
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -77,15 +77,18 @@ INSERT_REFRESH_SQL = """
 """
 
 
-# The typo vocabulary follows the index; DELETE, not TRUNCATE, so that readers
+# The vocabulary follows the index; DELETE, not TRUNCATE, so that readers
 # keep the old words until the refresh commits.
-REBUILD_VOCABULARY_SQL = [
+AFTER_REFRESH_SQL = [
     "DELETE FROM catalog_searchword",
     """
     INSERT INTO catalog_searchword (word, documents)
     SELECT word, ndoc FROM ts_stat('SELECT words FROM catalog_searchindex')
     WHERE length(word) BETWEEN 3 AND 40
     """,
+    # Fresh statistics: search.sql reads the item count for IDF, and the
+    # estimate of a large result's total comes from the planner.
+    "ANALYZE catalog_searchindex",
 ]
 
 
@@ -98,6 +101,9 @@ REFRESH_SQL = {
     False: "REFRESH MATERIALIZED VIEW CONCURRENTLY catalog_searchindex",
     True: "REFRESH MATERIALIZED VIEW catalog_searchindex",
 }
+# The categories' kinds first: the documents read them. Concurrently, so that
+# editors' triggers, which read them too, never wait for the index's refresh.
+REFRESH_KIND_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY catalog_searchkind"
 
 
 def _is_empty(conn: psycopg.Connection[Any]) -> bool:
@@ -123,8 +129,9 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
                 "WITH claimed AS (DELETE FROM catalog_searchpending RETURNING item_id)"
                 " SELECT count(DISTINCT item_id) FROM claimed"
             ).fetchone()[0]  # type: ignore[index]
+            conn.execute(REFRESH_KIND_SQL)
             conn.execute(REFRESH_SQL[_is_empty(conn)])
-            for statement in REBUILD_VOCABULARY_SQL:
+            for statement in AFTER_REFRESH_SQL:
                 conn.execute(statement)
             conn.execute(
                 INSERT_REFRESH_SQL,

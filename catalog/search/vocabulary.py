@@ -18,6 +18,8 @@ class SearchWord(models.Model):
         # Spelling candidates share the first letter and are within two
         # letters of the typed length (catalog/search/query.py): a range of
         # this index, a few thousand words even in a vocabulary of 770,000.
+        # Completions of a word being typed are a range of the primary key's
+        # text_pattern_ops index, which Django adds for a text primary key.
         indexes = [models.Index(Left("word", 1), Length("word"), name="searchword_shape")]
 
     def __str__(self) -> str:

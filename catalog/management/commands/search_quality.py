@@ -1,26 +1,42 @@
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from catalog.search.quality import DEFAULT_PATH, evaluate, load_judgements, site_search
+from catalog.search.quality import DEFAULT_PATH, FULL_CATALOG, catalog_database, evaluate, load_judgements, site_search
 
 
 class Command(BaseCommand):
     help = (
         "Score the site's ranking on the judgement set: success@5 and MRR@10, overall and per kind "
-        "of query, then the worst queries and what they found."
+        "of query, then the worst queries and what they found. The set is written for the whole Debian "
+        "catalog: with ../shared beside the checkout, it is loaded into a scratch database first."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--worst", type=int, default=10, metavar="N", help="how many of the worst queries to show")
         parser.add_argument("--judgements", type=Path, default=DEFAULT_PATH, help="the judgement set (JSON)")
+        parser.add_argument(
+            "--catalog",
+            type=Path,
+            default=FULL_CATALOG if FULL_CATALOG.exists() else None,
+            help=f"catalog file to score on, in a scratch database (default: {FULL_CATALOG}, if present)",
+        )
+        parser.add_argument(
+            "--current-database", action="store_true", help="score on the site's database as it is instead"
+        )
 
-    def handle(self, *args: object, worst: int, judgements: Path, **options: Any) -> None:
-        report = evaluate(load_judgements(judgements), site_search)
+    def handle(
+        self, *args: object, worst: int, judgements: Path, catalog: Path | None, current_database: bool, **options: Any
+    ) -> None:
         write = self.stdout.write
+        scratch = catalog is not None and not current_database
+        write(f"catalog: {catalog if scratch else 'the current database'}")
+        with catalog_database(catalog) if scratch else nullcontext():  # type: ignore[arg-type]
+            report = evaluate(load_judgements(judgements), site_search)
         write(f"{len(report.scores)} queries")
         write(f"success@5  {report.success_at_5:.3f}")
         write(f"MRR@10     {report.mrr_at_10:.3f}")

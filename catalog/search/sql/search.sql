@@ -1,0 +1,405 @@
+-- One search: the query's words in, a ranked page with snippets, the count and
+-- the facets out. catalog/search/query.py runs it with these parameters (and
+-- `manage.py search_explain` prints them, so this file runs in psql as it is):
+--
+--   words       text[]   the query's words, lowercased, web-search syntax removed
+--   prefix      boolean  the last word may be unfinished (nothing typed after it)
+--   websearch   text     the query when it uses web-search syntax, else NULL
+--   categories  text[]   category filter (any of them), '{}' for none
+--   tags        text[]   tag filter (all of them), '{}' for none
+--   by_name     boolean  order by name instead of relevance
+--   exhaustive  boolean  rank every match, skipping no tier: the reference the
+--                        tests and the benchmark compare the tiers with
+--   offset, page_size    the page
+--   depth       integer  offset + page_size: how many of the best are needed
+--   count_cap   integer  matches counted (and faceted) at most
+--   categories_shown, tags_shown   facet values returned
+--
+-- Matching: every word must match, each in one of its readings: the word as
+-- typed or stemmed, a synonym, a completion of the last word while it is
+-- typed, or a typo correction (one edit from 5 letters, two from 9, as
+-- Meilisearch; an adjacent swap counts one). Completions and corrections are
+-- words of the index's vocabulary (catalog_searchword), the most common first,
+-- at most 20 and 10 per word, as Lucene's prefix and fuzzy queries expand to
+-- the top terms. Ranking: catalog_search_score() (search_score.sql).
+--
+-- Rank-safe retrieval: the candidates come in tiers (below), and a tier is
+-- read only if one of its items could still reach the page: the page is what
+-- ranking every match would give, without ranking every match.
+WITH
+word AS (
+    SELECT row_number() OVER (ORDER BY t.n, p.m) AS position, p.part AS word
+    FROM unnest(%(words)s::text[]) WITH ORDINALITY AS t (term, n)
+    -- The same splitting as the document's typed words ("web/proxy", "c++").
+    CROSS JOIN LATERAL regexp_split_to_table(catalog_search_words(t.term), '\s+') WITH ORDINALITY AS p (part, m)
+    -- Stop words ("the", "for") are left out, as from the documents' stemmed text.
+    WHERE numnode(plainto_tsquery('searchsite_english', p.part)) > 0
+),
+known AS (
+    SELECT word.position, word.word,
+           coalesce((SELECT documents FROM catalog_searchword WHERE catalog_searchword.word = word.word), 0) AS documents,
+           word.position = (SELECT max(position) FROM word) AND %(prefix)s::boolean AS typing,
+           CASE WHEN length(word.word) >= 9 THEN 2 WHEN length(word.word) >= 5 THEN 1 ELSE 0 END AS edits
+    FROM word
+),
+-- Other words for each query word, with how close they are (0: a completion).
+alternative AS (
+    SELECT known.position, completion.word, completion.documents, 0 AS distance
+    FROM known
+    CROSS JOIN LATERAL (
+        SELECT word, documents FROM catalog_searchword
+        -- Byte-wise, the words that start with it: a range of the vocabulary's
+        -- text_pattern_ops index, whatever the database's collation.
+        WHERE word ~>=~ known.word AND word ~<~ (known.word || chr(1114111)) AND word <> known.word
+        ORDER BY documents DESC, word LIMIT 20
+    ) AS completion
+    WHERE known.typing AND length(known.word) >= 2 AND %(websearch)s::text IS NULL
+    UNION ALL
+    SELECT known.position, typo.word, typo.documents, typo.distance
+    FROM known
+    CROSS JOIN LATERAL (
+        SELECT word, documents, distance FROM (
+            -- Same first letter (people rarely mistype it) and a length within
+            -- reach: a range of the vocabulary's (first letter, length) index.
+            SELECT word, documents, levenshtein_less_equal(word, known.word, known.edits) AS distance
+            FROM catalog_searchword
+            WHERE left(word, 1) = left(known.word, 1)
+              AND length(word) BETWEEN length(known.word) - known.edits AND length(known.word) + known.edits
+            UNION
+            -- Two neighbouring letters swapped: one typo, two edits for levenshtein.
+            SELECT word, documents, 1 FROM catalog_searchword
+            WHERE word IN (
+                SELECT overlay(known.word PLACING substr(known.word, i + 1, 1) || substr(known.word, i, 1) FROM i FOR 2)
+                FROM generate_series(1, length(known.word) - 1) AS i
+            )
+        ) AS nearby
+        WHERE distance BETWEEN 1 AND known.edits AND word <> known.word
+        ORDER BY distance, documents DESC, word LIMIT 10
+    ) AS typo
+    WHERE known.edits > 0
+),
+reading AS (
+    SELECT
+        known.position,
+        known.word,
+        -- The word as typed, or a synonym: what counts in full.
+        plainto_tsquery('searchsite_simple', known.word)
+        || coalesce((
+            SELECT catalog_tsquery_or(
+                plainto_tsquery('searchsite_simple', trim(synonym)) || plainto_tsquery('searchsite_english', trim(synonym))
+            )
+            FROM catalog_synonym, unnest(string_to_array(lower(words), ',')) AS synonym
+            WHERE known.word = ANY (SELECT trim(w) FROM unnest(string_to_array(lower(words), ',')) AS w)
+              AND trim(synonym) <> known.word
+        ), ''::tsquery) AS exact,
+        -- Its stem ("manager" finds "management" too), completions and corrections.
+        plainto_tsquery('searchsite_english', known.word)
+        || coalesce((
+            SELECT catalog_tsquery_or(plainto_tsquery('searchsite_simple', alternative.word))
+            FROM alternative WHERE alternative.position = known.position
+        ), ''::tsquery) AS near,
+        -- BM25's IDF over the vocabulary's document counts; a word the
+        -- vocabulary lacks (a typo, a prefix) takes its most common alternative's.
+        greatest(known.documents, (
+            SELECT coalesce(max(alternative.documents), 0) FROM alternative
+            WHERE alternative.position = known.position AND known.documents = 0
+        )) AS documents
+    FROM known
+),
+query AS (
+    SELECT
+        coalesce(
+            websearch_to_tsquery('searchsite_english', %(websearch)s::text),
+            catalog_tsquery_and(exact || near ORDER BY position)
+        ) AS match,
+        array_agg(exact ORDER BY position) AS exact,
+        array_agg(near ORDER BY position) AS near,
+        array_agg(idf ORDER BY position) AS idf,
+        CASE WHEN count(*) > 1 THEN catalog_tsquery_phrase(exact ORDER BY position) END AS phrase,
+        string_agg(word, '-' ORDER BY position) AS query_name,
+        -- The names that are the query: the first tier, looked up by name.
+        ARRAY[string_agg(word, '-' ORDER BY position), string_agg(word, ' ' ORDER BY position)] AS exact_names,
+        -- Tiers are skipped only when ranking by relevance the words of a plain
+        -- query: the bounds below assume every word must match.
+        %(websearch)s::text IS NULL AND NOT %(by_name)s::boolean AND NOT %(exhaustive)s::boolean AS safe,
+        -- Every word as typed: the query for names that hold them all so. In
+        -- web-search syntax, the query itself (the name tiers then read the
+        -- names that hold it, and the other name tiers nothing).
+        CASE WHEN %(websearch)s::text IS NULL THEN catalog_tsquery_and(exact ORDER BY position) ELSE
+            websearch_to_tsquery('searchsite_english', %(websearch)s::text) END AS typed,
+        %(websearch)s::text IS NULL AS plain,
+        -- The most an item can score per unit of prior (search_score.sql), by
+        -- where it holds the words: all, as typed, in its name (not being
+        -- named as the query); all in its name, some only in another
+        -- reading (scoring 0.7 at most); all in the short fields, not all in
+        -- the name; some only elsewhere. r: the rarest word's share of the IDF.
+        1.3 + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS in_name,
+        1.3 - 0.3 * min(idf) / sum(idf) + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS near_name,
+        1 - 0.4 * min(idf) / sum(idf) + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS in_short,
+        1 - 0.85 * min(idf) / sum(idf) AS elsewhere
+    FROM (
+        SELECT reading.*, ln(1 + (items.n - documents + 0.5) / (documents + 0.5))::float8 AS idf
+        FROM reading
+        CROSS JOIN (
+            SELECT greatest(reltuples, 1) AS n FROM pg_class WHERE oid = 'catalog_searchindex'::regclass
+        ) AS items
+    ) AS reading
+    HAVING count(*) > 0
+),
+-- The candidates, tier by tier. Each tier adds its best `depth` matches to
+-- the best so far (by relevance; by name when asked), and the tiers after it
+-- run only while an item of theirs could still enter those: until the last of
+-- them scores at least the most a later item can, its bound per unit of prior
+-- (above) times the top of its prior band (search_document.sql: 3 at most;
+-- the bands are catalog/search/index.py's, written out here so that the
+-- planner uses their partial GIN indexes). The tiers partition the matches:
+-- 1. named as the query; 2. every word, as typed, in the name; then with the
+-- words in the name, or in the short fields, by band of prior: 3. name, top;
+-- 4. short fields, top; 5. name, middle; 6. name, low; 7. every other match.
+named AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.name = ANY ((SELECT exact_names FROM query)::text[]) AND doc.document @@ (SELECT match FROM query)
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[])
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+named_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.in_name, query.near_name, query.in_short, query.elsewhere) * 3 AS done
+    FROM named AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+typed_in_name AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM named)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM named_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+typed_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.near_name, query.in_short, query.elsewhere) * 3 AS done
+    FROM typed_in_name AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+name_top AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM typed_in_name)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM typed_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+name_top_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.near_name * 2.0, query.in_short * 3, query.elsewhere * 3) AS done
+    FROM name_top AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+short_top AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM name_top)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.short_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT match FROM query) AND doc.prior >= 2.0
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM name_top_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+short_top_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.near_name * 2.0, query.in_short * 2.0, query.elsewhere * 3) AS done
+    FROM short_top AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+name_middle AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM short_top)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
+           AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM short_top_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+name_middle_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.near_name * 1.6, query.in_short * 2.0, query.elsewhere * 3) AS done
+    FROM name_middle AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+name_low AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM name_middle)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
+           AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM name_middle_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+name_low_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.in_short * 2.0, query.elsewhere * 3) AS done
+    FROM name_low AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+candidates AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM name_low)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT match FROM query) AND doc.prior >= 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           AND NOT coalesce((SELECT done FROM name_low_done), false))
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT match FROM query)
+           AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           AND NOT coalesce((SELECT done FROM name_low_done), false))
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT match FROM query) AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           AND NOT coalesce((SELECT done FROM name_low_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+shown AS (
+    SELECT id FROM candidates ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name
+    OFFSET %(offset)s LIMIT %(page_size)s
+),
+page AS (
+    SELECT doc.id, doc.name, doc.summary, doc.description, doc.category, doc.tags, doc.prior, score.*
+    FROM catalog_searchoverlay AS doc
+    CROSS JOIN query
+    CROSS JOIN LATERAL catalog_search_score(
+        doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+        query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+    -- An array, not a join: the ids reach both halves of the overlay as an index condition.
+    WHERE doc.id = ANY ((SELECT array_agg(id) FROM shown)::bigint[])
+),
+-- At most count_cap matches, for the count and the facets: any of them, read
+-- through the same indexes by prior.
+counted AS MATERIALIZED (
+    SELECT category, tags FROM (
+        (SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
+         WHERE doc.document @@ (SELECT match FROM query) AND doc.prior >= 2.0
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[])
+        UNION ALL
+        (SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
+         WHERE doc.document @@ (SELECT match FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[])
+        UNION ALL
+        (SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
+         WHERE doc.document @@ (SELECT match FROM query) AND doc.prior < 1.6
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[])
+    ) AS matched
+    LIMIT %(count_cap)s
+)
+SELECT
+    (SELECT count(*) FROM counted) AS counted,
+    ARRAY(
+        SELECT json_build_array(
+            id, name, summary, category, tags, score, words, phrase_bonus, name_bonus, prior,
+            ts_headline(
+                'searchsite_english', left(description, 2000), (SELECT match FROM query),
+                'StartSel=' || chr(57344) || ', StopSel=' || chr(57345)
+                || ', MaxFragments=2, MaxWords=24, MinWords=12, FragmentDelimiter=" … "'
+            )
+        )
+        FROM page
+        ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name
+    ) AS hits,
+    ARRAY(
+        SELECT json_build_array(category, count(*)) FROM counted
+        GROUP BY category ORDER BY count(*) DESC, category LIMIT %(categories_shown)s
+    ) AS category_facets,
+    ARRAY(
+        SELECT json_build_array(tag, count(*)) FROM counted CROSS JOIN unnest(counted.tags) AS tag
+        GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %(tags_shown)s
+    ) AS tag_facets,
+    -- "Did you mean": each word the vocabulary lacks, or holds far more rarely
+    -- than a correction of it, with that correction.
+    ARRAY(
+        SELECT json_build_array(known.word, corrected.word)
+        FROM known
+        CROSS JOIN LATERAL (
+            SELECT alternative.word FROM alternative
+            WHERE alternative.position = known.position AND alternative.distance > 0
+              AND alternative.documents > 10 * known.documents
+              -- A word being typed is no typo while words start with it.
+              AND NOT (known.typing AND EXISTS (
+                  SELECT FROM alternative AS completion
+                  WHERE completion.position = known.position AND completion.distance = 0
+              ))
+            ORDER BY alternative.distance, alternative.documents DESC, alternative.word LIMIT 1
+        ) AS corrected
+        ORDER BY known.position
+    ) AS corrections,
+    (SELECT match::text FROM query) AS match

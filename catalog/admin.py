@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Category, Item, ItemTag, SearchRefresh, Synonym, Tag
 from catalog.search.freshness import index_status
-from catalog.search.refresh import connect, request_refresh
+from catalog.search.refresh import request_refresh
 
 
 class ItemTagInline(admin.TabularInline):
@@ -66,8 +66,7 @@ class SearchRefreshAdmin(admin.ModelAdmin):
 
     @method_decorator(require_POST)
     def refresh_now(self, request: HttpRequest) -> HttpResponseRedirect:
-        with connect() as conn:
-            request_refresh(conn)
+        request_refresh()
         if index_status().worker_alive:
             self.message_user(request, "Refresh requested: the refresher runs it now.", messages.SUCCESS)
         else:

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from catalog.search.index import SearchDocument, SearchIndex
 from catalog.search.overlay import SearchOverlay, SearchPending
-from catalog.search.refresh import SearchRefresh
+from catalog.search.refresh import SearchRefresh, SearchRefreshRequest
 from catalog.search.triggers import pending_triggers
 from catalog.search.vocabulary import SearchWord, Synonym
 
@@ -18,6 +18,7 @@ __all__ = [
     "SearchOverlay",
     "SearchPending",
     "SearchRefresh",
+    "SearchRefreshRequest",
     "SearchWord",
     "Synonym",
     "Tag",

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from catalog.models import Item, ItemTag, Tag
+from catalog.models import Item, ItemTag, SearchRefreshRequest, Tag
+from tests.conftest import refresh
 
 
 @pytest.fixture
@@ -69,6 +70,13 @@ class TestEditorsChangesAreSearchable:
         response = editor.post("/admin/catalog/searchrefresh/refresh/", follow=True)
 
         assert "no refresher is running" in response.content.decode()
+
+    def test_refresh_now_is_recorded_for_a_refresher_started_later(self, editor: Client) -> None:
+        editor.post("/admin/catalog/searchrefresh/refresh/")
+
+        assert list(SearchRefreshRequest.objects.values_list("item_id", flat=True)) == [None]
+        refresh()
+        assert not SearchRefreshRequest.objects.exists()
 
     def test_refresh_now_is_for_staff_only(self, client: Client) -> None:
         response = client.post("/admin/catalog/searchrefresh/refresh/")

@@ -10,7 +10,8 @@ from psycopg.errors import DivisionByZero
 
 from catalog import importer
 from catalog.importer import CatalogFileError, catalog_import
-from catalog.models import Category, Item, ItemTag, SearchPending, Tag
+from catalog.models import Category, Item, ItemTag, SearchPending, SearchRefreshRequest, Tag
+from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from tests.conftest import CORPUS, make_record, refresh, write_catalog
 
@@ -73,9 +74,13 @@ class TestCatalogImport:
         catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
 
         assert not SearchPending.objects.exists()
+        assert SearchRefreshRequest.objects.values("item_id").distinct().count() == len(CORPUS)
+        assert (index_status().pending_changes, index_status().awaiting_refresh) == (len(CORPUS), len(CORPUS))
         assert document_search(text="web browser").total == 0
         refresh()
         assert document_search(text="web browser").total == 2
+        assert not SearchRefreshRequest.objects.exists()
+        assert index_status().pending_changes == 0
 
     def test_edits_after_an_import_in_the_same_transaction_are_searchable_at_once(self, tmp_path: Path) -> None:
         catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))

@@ -20,6 +20,7 @@ from django.core.management import call_command
 
 from catalog.importer import catalog_import
 from catalog.models import Category, Item, SearchPending, SearchRefresh
+from catalog.search.drift import index_drift
 from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from catalog.search.refresh import ADVISORY_LOCK_KEY, WORKER_APPLICATION_NAME, Burst, connect, refresh_index
@@ -229,6 +230,7 @@ def test_status_reports_pending_changes_and_the_worker(items: list[Item], client
         "last_refresh_at",
         "last_refresh_seconds",
         "pending_changes",
+        "awaiting_refresh",
         "stale_seconds",
         "worker_alive",
         "replica_lag_seconds",
@@ -256,6 +258,29 @@ def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: P
         wait_until(lambda: refreshes() == done + 1)
 
     assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
+
+
+def test_an_import_while_no_refresher_runs_is_counted_and_indexed_by_one_started_later(
+    tmp_path: Path, client: object
+) -> None:
+    catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+    status = client.get("/api/index-status").json()  # type: ignore[attr-defined]
+    assert (status["pending_changes"], status["awaiting_refresh"], status["worker_alive"]) == (7, 7, False)
+    assert status["stale_seconds"] > 0
+    out = StringIO()
+    call_command("search_status", stdout=out)
+    assert "pending changes:  7 item(s), 7 of them not searchable until the next refresh" in out.getvalue()
+    assert index_drift().unexplained == 0
+    assert names("web browser") == []
+
+    with running_workers():
+        wait_until(lambda: refreshes() == 1)
+
+    assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
+    assert SearchRefresh.objects.latest().items_claimed == len(CORPUS)
+    assert (index_status().pending_changes, index_status().awaiting_refresh) == (0, 0)
+    assert index_drift().total == 0
 
 
 def test_search_status_prints_the_freshness(items: list[Item]) -> None:

@@ -16,7 +16,8 @@ from types import FrameType
 from typing import Any
 
 import psycopg
-from django.db import connections, models
+from django.db import connection, connections, models, transaction
+from django.db.models.functions import Now
 
 from catalog import conf
 
@@ -56,6 +57,27 @@ class SearchRefresh(models.Model):
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
 
 
+class SearchRefreshRequest(models.Model):
+    """A refresh asked for and not run yet: the record that a NOTIFY only announces.
+
+    A notification is lost when no refresher listens, so whatever needs a
+    refresh writes a row here in its own transaction: a bulk import one per
+    item it left to the refresh (their documents are not computed, so they are
+    not searchable until then), "Refresh search now" one with no item. A
+    refresher started later finds them, the refresh deletes them in its
+    transaction, and the status counts their items until then.
+    """
+
+    item_id = models.BigIntegerField(null=True, help_text="an item left to the refresh; none: a refresh asked for")
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "catalog_searchrefreshrequest"
+
+    def __str__(self) -> str:
+        return f"{self.item_id or 'refresh'} at {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
 def connect(using: str = "default", *, application_name: str = "searchsite") -> psycopg.Connection[Any]:
     """A connection of our own, outside Django's transaction handling.
 
@@ -76,6 +98,14 @@ INSERT_REFRESH_SQL = """
     VALUES (%s, clock_timestamp(), %s, %s, %s, %s)
 """
 
+
+# Every pending document and refresh request this transaction can see; the
+# count is of items (a request without one asks for a refresh only).
+CLAIM_SQL = """
+    WITH pending AS (DELETE FROM catalog_searchpending RETURNING item_id),
+         requested AS (DELETE FROM catalog_searchrefreshrequest RETURNING item_id)
+    SELECT count(DISTINCT item_id) FROM (SELECT item_id FROM pending UNION ALL SELECT item_id FROM requested) AS claimed
+"""
 
 # The typo vocabulary follows the index; DELETE, not TRUNCATE, so that readers
 # keep the old words until the refresh commits.
@@ -119,10 +149,7 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
             locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()
             if not locked or not locked[0]:
                 return None
-            claimed = conn.execute(
-                "WITH claimed AS (DELETE FROM catalog_searchpending RETURNING item_id)"
-                " SELECT count(DISTINCT item_id) FROM claimed"
-            ).fetchone()[0]  # type: ignore[index]
+            claimed = conn.execute(CLAIM_SQL).fetchone()[0]  # type: ignore[index]
             conn.execute(REFRESH_SQL[_is_empty(conn)])
             for statement in REBUILD_VOCABULARY_SQL:
                 conn.execute(statement)
@@ -143,9 +170,11 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
     return SearchRefresh.Outcome.OK
 
 
-def request_refresh(conn: psycopg.Connection[Any]) -> None:
-    """Ask the running worker to refresh now, skipping its quiet window."""
-    conn.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, REFRESH_NOW])
+def request_refresh() -> None:
+    """Ask for a refresh now: recorded for whichever refresher runs next, and a running one woken at once."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        SearchRefreshRequest.objects.create(requested_at=Now())
+        cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, REFRESH_NOW])
 
 
 @dataclass
@@ -228,15 +257,16 @@ class Worker:
                 if burst.first is None and _has_pending(conn):
                     burst.heard(now, now=True)
             if burst.due(now):
-                requested = burst.now_requested
                 burst = Burst(self.quiet_seconds, self.max_wait_seconds)
-                # Notifications can outlive the changes they announced.
-                if requested or _has_pending(conn):
+                # Notifications can outlive what they announced (another refresher claimed it).
+                if _has_pending(conn):
                     refresh_index(conn)
 
 
 def _has_pending(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT FROM catalog_searchpending)").fetchone()
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM catalog_searchpending) OR EXISTS (SELECT FROM catalog_searchrefreshrequest)"
+    ).fetchone()
     return bool(row and row[0])
 
 

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +16,9 @@ from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from catalog.importer import catalog_import
 from catalog.models import Category, Item, SearchPending, SearchRefresh
@@ -156,11 +158,8 @@ def test_a_burst_of_30_edits_gives_exactly_one_refresh(items: list[Item]) -> Non
 
 
 def test_two_refreshers_never_refresh_at_once(items: list[Item]) -> None:
-    with connect() as holder, connect() as other:
-        holder.execute("BEGIN")
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    with refresher_lock_held(), connect() as other:
         assert refresh_index(other) is None
-        holder.execute("ROLLBACK")
 
     with running_workers(2):
         for round_ in range(3):
@@ -173,6 +172,51 @@ def test_two_refreshers_never_refresh_at_once(items: list[Item]) -> None:
     spans = sorted(SearchRefresh.objects.values_list("started_at", "finished_at"))
     assert len(spans) >= 3
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+
+
+@contextmanager
+def refresher_lock_held() -> Iterator[psycopg.Connection]:
+    """Hold the refreshers' lock, as a running refresh does, until the connection rolls back."""
+    with connect() as holder:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        yield holder
+        holder.execute("ROLLBACK")
+
+
+class TestRefreshSearchCommand:
+    def test_refreshes_and_says_what_it_claimed(self, items: list[Item]) -> None:
+        out = StringIO()
+
+        call_command("refresh_search", stdout=out)
+
+        refreshed = r"Search index refreshed in \d+\.\d\d s \(10 pending item\(s\) claimed\)\.\n"
+        assert re.fullmatch(refreshed, out.getvalue())
+        assert no_pending()
+
+    def test_waits_for_a_running_refresh_then_refreshes(self, items: list[Item]) -> None:
+        out = StringIO()
+        with refresher_lock_held() as holder:
+            release = threading.Timer(1.0, holder.execute, ["ROLLBACK"])
+            release.start()
+            call_command("refresh_search", "--timeout=20", stdout=out)
+            release.join()
+
+        waited, refreshed = out.getvalue().splitlines()
+        assert re.fullmatch(r"Waited 1\.\d\d s for the refresh already running\.", waited)
+        assert refreshed.startswith("Search index refreshed in ") and "(10 pending item(s) claimed)" in refreshed
+        assert no_pending()
+        assert SearchRefresh.objects.latest().duration_seconds < 1.0  # the wait is not the refresh's time
+
+    def test_gives_up_after_its_timeout_having_done_nothing(self, items: list[Item]) -> None:
+        with refresher_lock_held():
+            started = time.monotonic()
+            with pytest.raises(CommandError, match=r"Another refresh is still running after 0\.5 s; nothing was done"):
+                call_command("refresh_search", "--timeout=0.5")
+            assert 0.5 <= time.monotonic() - started < 2
+
+        assert SearchPending.objects.values("item_id").distinct().count() == len(items)
+        assert not SearchRefresh.objects.exists()
 
 
 def test_sigkill_during_a_refresh_loses_nothing(items: list[Item]) -> None:

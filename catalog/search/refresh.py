@@ -134,21 +134,62 @@ def _is_empty(conn: psycopg.Connection[Any]) -> bool:
     return not conn.execute("SELECT EXISTS (SELECT FROM catalog_searchindex)").fetchone()[0]  # type: ignore[index]
 
 
-def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
+@dataclass(frozen=True)
+class RefreshRun:
+    """What one ``refresh_index`` did, as recorded in ``SearchRefresh``."""
+
+    outcome: str
+    # How long it waited for a refresh that was running when it was called.
+    waited_seconds: float
+    duration_seconds: float
+    items_claimed: int
+    error: str = ""
+
+
+def _lock(conn: psycopg.Connection[Any], wait_seconds: float) -> float | None:
+    """Take the refreshers' lock for this transaction: the seconds waited for it, or None.
+
+    ``lock_timeout`` bounds the wait and is restored at once, so that it never
+    applies to the locks the refresh itself takes.
+    """
+    if conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()[0]:  # type: ignore[index]
+        return 0.0
+    if wait_seconds <= 0:
+        return None
+    asked = time.perf_counter()
+    previous = conn.execute("SELECT current_setting('lock_timeout')").fetchone()[0]  # type: ignore[index]
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(1, round(wait_seconds * 1000))}ms"])
+    try:
+        with conn.transaction():  # A savepoint: a timeout leaves the transaction usable.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    except psycopg.errors.LockNotAvailable:
+        return None
+    finally:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return time.perf_counter() - asked
+
+
+def refresh_index(conn: psycopg.Connection[Any], *, wait_seconds: float = 0.0) -> RefreshRun | None:
     """Claim every pending change, refresh the index, record it; None if another refresher runs.
 
-    Returns the outcome. Only rows visible when the claim runs are deleted (not
-    "every version up to N": a transaction that commits late would be lost);
-    edits that commit during the refresh stay pending for the next one.
+    ``wait_seconds``: how long to wait for a refresh already running (the
+    worker gives up at once: it will be woken again; an operator's command
+    waits). Only rows visible when the claim runs are deleted (not "every
+    version up to N": a transaction that commits late would be lost); edits
+    that commit during the refresh stay pending for the next one.
     """
     started_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
     started = time.perf_counter()
+    waited = 0.0
     claimed = 0
     try:
         with conn.transaction():
-            locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()
-            if not locked or not locked[0]:
+            if (locked_after := _lock(conn, wait_seconds)) is None:
                 return None
+            if locked_after:
+                waited = locked_after
+                started = time.perf_counter()
+                started_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
             claimed = conn.execute(CLAIM_SQL).fetchone()[0]  # type: ignore[index]
             conn.execute(REFRESH_SQL[_is_empty(conn)])
             for statement in REBUILD_VOCABULARY_SQL:
@@ -160,14 +201,13 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
     except psycopg.OperationalError:
         raise  # The connection is gone: the caller reconnects.
     except psycopg.Error as exc:
-        logger.error("refresh failed after %.2f s: %s", time.perf_counter() - started, exc)
-        conn.execute(
-            INSERT_REFRESH_SQL,
-            [started_at, time.perf_counter() - started, claimed, SearchRefresh.Outcome.FAILED, str(exc)],
-        )
-        return SearchRefresh.Outcome.FAILED
-    logger.info("refreshed the search index in %.2f s, %d item(s) claimed", time.perf_counter() - started, claimed)
-    return SearchRefresh.Outcome.OK
+        duration = time.perf_counter() - started
+        logger.error("refresh failed after %.2f s: %s", duration, exc)
+        conn.execute(INSERT_REFRESH_SQL, [started_at, duration, claimed, SearchRefresh.Outcome.FAILED, str(exc)])
+        return RefreshRun(SearchRefresh.Outcome.FAILED, waited, duration, claimed, str(exc))
+    duration = time.perf_counter() - started
+    logger.info("refreshed the search index in %.2f s, %d item(s) claimed", duration, claimed)
+    return RefreshRun(SearchRefresh.Outcome.OK, waited, duration, claimed)
 
 
 def request_refresh() -> None:

@@ -71,7 +71,7 @@ class TestSearchPage:
         assert response.status_code == 200
         assert 'href="/items/chromium/"' in response.content.decode()
 
-    @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x00b"])
+    @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x01b\x7f"])
     def test_hostile_queries_get_a_page(self, client: Client, text: str) -> None:
         assert client.get("/", {"q": text}).status_code == 200
         assert client.get("/", {"q": text}, headers=HX).status_code == 200
@@ -149,7 +149,7 @@ class TestFacetsAndFilters:
         assert client.get("/api/search", both).json()["total"] == 2
         assert client.get("/api/search", {**both, "category": "video"}).json()["total"] == 0
 
-    @pytest.mark.parametrize("params", [{"category": "nope"}, {"tag": "no::such"}, {"tag": "\x00'\""}])
+    @pytest.mark.parametrize("params", [{"category": "nope"}, {"tag": "no::such"}, {"tag": "\x01'\""}])
     def test_unknown_filter_values_give_an_empty_result(self, client: Client, params: dict[str, str]) -> None:
         response = client.get("/api/search", {"q": "browser", **params})
 

@@ -295,6 +295,44 @@ def test_worker_waits_out_a_dead_database_and_stops_on_sigterm(tmp_path: Path) -
     assert "Traceback" not in output
 
 
+def test_worker_logs_losing_and_regaining_the_database(items: list[Item]) -> None:
+    worker = start_worker()
+    try:
+        wait_until(lambda: workers_connected() == 1)
+        with connect() as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                [WORKER_APPLICATION_NAME],
+            )
+        wait_until(lambda: workers_connected() == 0)
+        wait_until(lambda: workers_connected() == 1)
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+
+    lost = re.search(r"ERROR catalog\.search\.refresh: lost the database: .+", output)
+    back = re.search(r"INFO catalog\.search\.refresh: database reachable again after \d+\.\d s; listening", output)
+    assert lost and back and lost.start() < back.start(), output
+
+
+def test_a_failed_refresh_logs_its_traceback_and_records_the_error(
+    items: list[Item], caplog: pytest.LogCaptureFixture
+) -> None:
+    with connect() as conn:
+        conn.execute("ALTER TABLE catalog_searchword ADD CONSTRAINT no_words CHECK (false) NOT VALID")
+        try:
+            run = refresh_index(conn)
+        finally:
+            conn.execute("ALTER TABLE catalog_searchword DROP CONSTRAINT no_words")
+
+    assert run is not None and run.outcome == "failed" and "no_words" in run.error
+    [record] = [r for r in caplog.records if r.name == "catalog.search.refresh" and r.levelname == "ERROR"]
+    assert record.getMessage().startswith("refresh failed after ")
+    assert record.exc_info is not None and "CheckViolation" in caplog.text
+    assert SearchRefresh.objects.get().error == run.error
+    assert SearchPending.objects.values("item_id").distinct().count() == len(items)  # nothing claimed
+
+
 def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: Path) -> None:
     with running_workers():
         done = refreshes()

@@ -202,7 +202,7 @@ def refresh_index(conn: psycopg.Connection[Any], *, wait_seconds: float = 0.0) -
         raise  # The connection is gone: the caller reconnects.
     except psycopg.Error as exc:
         duration = time.perf_counter() - started
-        logger.error("refresh failed after %.2f s: %s", duration, exc)
+        logger.exception("refresh failed after %.2f s: %s", duration, exc)
         conn.execute(INSERT_REFRESH_SQL, [started_at, duration, claimed, SearchRefresh.Outcome.FAILED, str(exc)])
         return RefreshRun(SearchRefresh.Outcome.FAILED, waited, duration, claimed, str(exc))
     duration = time.perf_counter() - started
@@ -265,12 +265,24 @@ class Worker:
             self.max_wait_seconds,
             self.poll_seconds,
         )
+        # When the database went away (or was not there at the start), for the log.
+        unavailable_since: float | None = None
         while not self.stopping:
+            connected = False
             try:
                 with connect(self.using, application_name=WORKER_APPLICATION_NAME) as conn:
+                    connected = True
+                    if unavailable_since is not None:
+                        away = time.monotonic() - unavailable_since
+                        logger.info("database reachable again after %.1f s; listening", away)
+                        unavailable_since = None
                     backoff = 1.0
                     self._serve(conn)
             except psycopg.OperationalError as exc:
+                if connected:
+                    logger.error("lost the database: %s", _first_line(exc))
+                if unavailable_since is None:
+                    unavailable_since = time.monotonic()
                 logger.warning("database unavailable (%s); retrying in %.0f s", _first_line(exc), backoff)
                 self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

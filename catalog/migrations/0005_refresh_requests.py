@@ -39,4 +39,12 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(MARK_PENDING_SQL, PREVIOUS_MARK_PENDING_SQL),
+        migrations.AlterModelOptions(
+            name="searchrefresh",
+            options={
+                "get_latest_by": "started_at",
+                "ordering": ["-started_at"],
+                "permissions": [("refresh_search", "Can refresh the search index now")],
+            },
+        ),
     ]

@@ -9,6 +9,7 @@ from django.test import Client
 
 from bench.server import WebServer
 from catalog.importer import catalog_import
+from catalog.models import Item
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
 
@@ -223,6 +224,20 @@ class TestItemDetail:
 
         assert "<h1>firefox-esr</h1>" in html
         assert "web::browser" in html
+
+    def test_a_web_homepage_is_linked(self, client: Client) -> None:
+        Item.objects.filter(name="vlc").update(homepage="https://www.videolan.org/vlc/")
+
+        html = client.get("/items/vlc/").content.decode()
+
+        assert '<a href="https://www.videolan.org/vlc/" rel="nofollow noopener">' in html
+
+    def test_a_name_with_a_slash_has_a_page_and_a_link(self, client: Client, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "slash.jsonl.gz", [make_record("vlc/extra", summary="zorblax")]))
+        refresh()
+
+        assert 'href="/items/vlc/extra/"' in client.get("/", {"q": "zorblax"}).content.decode()
+        assert "<h1>vlc/extra</h1>" in client.get("/items/vlc/extra/").content.decode()
 
     def test_unknown_item_is_404(self, client: Client) -> None:
         assert client.get("/items/no-such-package/").status_code == 404

@@ -124,7 +124,8 @@ def build(catalog: Path) -> Build:
     with connect() as conn:
         conn.execute(f"SET maintenance_work_mem = '{BUILD_MAINTENANCE_WORK_MEM}'")
         started = time.perf_counter()
-        if refresh_index(conn) != SearchRefresh.Outcome.OK:
+        run = refresh_index(conn)
+        if run is None or run.outcome != SearchRefresh.Outcome.OK:
             raise RuntimeError(f"the index build failed: {SearchRefresh.objects.latest().error}")
         index_seconds = time.perf_counter() - started
         print(f"  built the index in {index_seconds:.1f} s", file=sys.stderr)

@@ -28,7 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench import database, report
+from bench import database, rank_safety, report
 from bench.queries import CLASSES, Case, choose_cases
 from bench.stats import Latency, ms
 
@@ -57,7 +57,7 @@ def time_site(cases: list[Case], rounds: int) -> tuple[dict[str, dict[str, Laten
     from bench.sqltiming import capture, replay
     from catalog.search.query import document_search
 
-    statements = {case: capture(lambda case=case: document_search(**case.search_kwargs())) for case in cases}
+    statements = {case: capture(**case.search_kwargs()) for case in cases}
     samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     name = database.connection_database()
     with WebServer(database.database_url(name)) as web:
@@ -106,6 +106,14 @@ def time_alternative(search: Any, cases: list[Case], rounds: int) -> dict[str, d
         elif samples:
             results[cls] = Latency.of(samples).as_json()
     return results
+
+
+def judgement_score() -> dict[str, float]:
+    """The judgement set on this catalog: its real packages are there among the synthetic ones."""
+    from catalog.search.quality import evaluate, load_judgements, site_search
+
+    report = evaluate(load_judgements(), site_search)
+    return {"success_at_5": report.success_at_5, "mrr_at_10": report.mrr_at_10}
 
 
 def time_freshness(*, refresh: bool) -> dict[str, float]:
@@ -158,6 +166,15 @@ def run_size(
                 f"p95 {ms(sql.p95):>7}",
                 file=sys.stderr,
             )
+    safety = rank_safety.measure().as_json()
+    print(
+        f"  rank safety: overlap@10 mean {safety['mean_overlap']:.3f} min {safety['min_overlap']:.3f} over "
+        f"{safety['queries']} queries; tiered p95 {ms(safety['tiered']['p95'])}, "
+        f"exhaustive p95 {ms(safety['exhaustive']['p95'])}",
+        file=sys.stderr,
+    )
+    judged = judgement_score()
+    print(f"  judgement set: success@5 {judged['success_at_5']:.3f}, MRR@10 {judged['mrr_at_10']:.3f}", file=sys.stderr)
     freshness = time_freshness(refresh=not skip_refresh)
     if "refresh_seconds" not in freshness:
         freshness["refresh_seconds"] = previous.get("refresh_seconds", math.nan)
@@ -179,6 +196,8 @@ def run_size(
         },
         "site": {cls: {kind: lat.as_json() for kind, lat in kinds.items()} for cls, kinds in site.items()},
         "rss_mb": rss,
+        "rank_safety": safety,
+        "judgements": judged,
         "load_before": load_before,
         "load_after": load_after,
         **freshness,

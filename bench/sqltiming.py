@@ -1,45 +1,46 @@
-"""The SQL a search runs, captured once and replayed alone: the floor the HTTP path is compared with.
+"""The statement a search runs, replayed alone: the floor the HTTP path is compared with.
 
-``document_search`` issues several statements (synonyms, spelling, count,
-ranked page, snippets, facets). They are recorded with Django's
-``execute_wrapper`` and replayed on the same connection in one transaction
-(the spelling statement relies on a ``SET LOCAL`` made inside one), rows
-fetched, with no ORM, template or HTTP work around them.
+``document_search`` sends one statement (``sql/search.sql``), prepared on the
+server, and a second one (the planner's estimate) only past ``COUNT_CAP``
+matches. ``capture`` builds what it sends from the same functions, ``replay``
+runs it the same way, rows fetched, with no ORM, template or HTTP work around it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 Statement = tuple[str, Any]
 
 
-def capture(run: Callable[[], object]) -> list[Statement]:
-    """The statements ``run`` sends to the default database, in order, with their parameters."""
+def capture(**search: Any) -> list[Statement]:
+    """The statements ``document_search(**search)`` sends, in order, with their parameters."""
     from django.db import connection
 
-    statements: list[Statement] = []
+    from catalog.search.query import COUNT_CAP, ESTIMATE_SQL, NO_PARALLEL_SQL, SEARCH_SQL, parse, search_params
 
-    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        statements.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        run()
+    options = {key: search[key] for key in ("categories", "tags") if key in search}
+    params = search_params(parse(search["text"]), page=search.get("page", 1), sort="relevance", **options)
+    statements: list[Statement] = [(NO_PARALLEL_SQL, None), (SEARCH_SQL, params)]
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_SQL, params)
+        row = cursor.fetchone()
+    if row is not None and row[0] >= COUNT_CAP:
+        statements.append((ESTIMATE_SQL, {**params, "match": row[-1]}))
     return statements
 
 
 def replay(statements: list[Statement]) -> float:
-    """Run the statements as the search did, fetching every row; milliseconds taken."""
+    """Run the statements as the search does, fetching every row; milliseconds taken."""
+    import psycopg
     from django.db import connection, transaction
 
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        raw = cursor.cursor
+    with transaction.atomic(), connection.cursor() as django_cursor:
+        cursor = psycopg.Cursor(django_cursor.connection)
         for sql, params in statements:
-            raw.execute(sql, params)
-            if raw.description is not None:
-                raw.fetchall()
+            cursor.execute(sql, params, prepare=params is not None)
+            if cursor.description is not None:
+                cursor.fetchall()
     return (time.perf_counter() - started) * 1000

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
@@ -8,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Category, Item, ItemTag, SearchRefresh, Synonym, Tag
 from catalog.search.freshness import index_status
-from catalog.search.refresh import connect, request_refresh
+from catalog.search.refresh import request_refresh
 
 
 class ItemTagInline(admin.TabularInline):
@@ -61,13 +62,19 @@ class SearchRefreshAdmin(admin.ModelAdmin):
         refresh = path("refresh/", self.admin_site.admin_view(self.refresh_now), name="catalog_refresh_now")
         return [refresh, *super().get_urls()]
 
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        """Superusers have every permission; other staff need it granted."""
+        return request.user.has_perm("catalog.refresh_search")
+
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        return super().changelist_view(request, {**(extra_context or {}), "index": index_status()})
+        context = {"index": index_status(), "can_refresh": self.has_refresh_permission(request)}
+        return super().changelist_view(request, {**(extra_context or {}), **context})
 
     @method_decorator(require_POST)
     def refresh_now(self, request: HttpRequest) -> HttpResponseRedirect:
-        with connect() as conn:
-            request_refresh(conn)
+        if not self.has_refresh_permission(request):
+            raise PermissionDenied
+        request_refresh()
         if index_status().worker_alive:
             self.message_user(request, "Refresh requested: the refresher runs it now.", messages.SUCCESS)
         else:

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from django.db import connection, transaction
 from tqdm import tqdm
@@ -52,9 +52,13 @@ POPULARITY_FIELDS = ("popularity", "reverse_depends")
 class LineError:
     line: int
     reason: str
+    # Where on the line, in characters from 1, when the reason is about a place
+    # (bad JSON, a byte that is not UTF-8) rather than a field.
+    column: int | None = None
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        column = f", column {self.column}" if self.column is not None else ""
+        return f"line {self.line}{column}: {self.reason}"
 
 
 class CatalogFileError(Exception):
@@ -96,40 +100,48 @@ def catalog_import(*, path: Path, progress: bool = False) -> ImportReport:
     return report
 
 
-def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, str]]:
+def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, bytes]]:
+    """The file's lines as bytes: each is decoded on its own, so that a bad byte has a line and a column.
+
+    Text mode decodes in blocks, and its error's position counts from the
+    start of a block: neither the line nor the column of the bad byte.
+    """
     try:
         with path.open("rb") as raw:
             compressed = raw.read(2) == GZIP_MAGIC
-        handle: TextIO
-        if compressed:
-            handle = gzip.open(path, "rt", encoding="utf-8")
-        else:
-            handle = path.open(encoding="utf-8")
+        handle: BinaryIO = gzip.open(path, "rb") if compressed else path.open("rb")
         with handle, tqdm(desc="reading", unit=" lines", disable=None if progress else True) as bar:
             for number, line in enumerate(handle, start=1):
                 bar.update()
                 yield number, line
     except (OSError, EOFError, zlib.error) as exc:  # Missing, unreadable, corrupt or truncated.
         raise CatalogFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CatalogFileError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
 
 
-def checked_records(lines: Iterable[tuple[int, str]]) -> Iterator[dict[str, Any]]:
+def checked_records(lines: Iterable[tuple[int, bytes | str]]) -> Iterator[dict[str, Any]]:
     """Yield each record as it is checked; at the end, raise with every bad line.
 
     A consumer must treat what it got as void if this raises: records are
     yielded until the first bad line, which may be the last line of the file.
+    The error says how many good records came before the first bad line, so
+    that a reader knows how far the file is sound.
     """
     errors: list[LineError] = []
     first_seen: dict[str, int] = {}
+    good_before_first_error = 0
     for number, line in lines:
-        if not line.strip():
+        try:
+            text = line.decode("utf-8") if isinstance(line, bytes) else line
+        except UnicodeDecodeError as exc:
+            column = len(line[: exc.start].decode("utf-8")) + 1  # The bytes before the first bad one are good.
+            errors.append(LineError(number, f"not UTF-8 text ({exc.reason})", column))
+            continue
+        if not text.strip():
             continue
         try:
-            record = validate_record(json.loads(line))
+            record = validate_record(json.loads(text))
         except json.JSONDecodeError as exc:
-            errors.append(LineError(number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            errors.append(LineError(number, f"not valid JSON ({exc.msg})", exc.colno))
             continue
         except ValueError as exc:
             errors.append(LineError(number, str(exc)))
@@ -138,11 +150,16 @@ def checked_records(lines: Iterable[tuple[int, str]]) -> Iterator[dict[str, Any]
             errors.append(LineError(number, f"duplicate name {record['name']!r} (first on line {earlier})"))
             continue
         if not errors:
+            good_before_first_error += 1
             yield record
     if errors:
         shown = errors[:MAX_REPORTED_ERRORS]
-        more = f" (the first {len(shown)} are listed)" if len(errors) > len(shown) else ""
-        raise CatalogFileError(f"{len(errors)} bad line(s), nothing imported{more}", shown)
+        more = f"; the first {len(shown)} are listed" if len(errors) > len(shown) else ""
+        raise CatalogFileError(
+            f"{len(errors)} bad line(s), nothing imported ({good_before_first_error} good record(s) "
+            f"read before the first, line {errors[0].line}{more})",
+            shown,
+        )
     if not first_seen:
         raise CatalogFileError("the file holds no records, nothing imported")
 

@@ -1,4 +1,4 @@
-"""An unreachable database is an outage to report, not a server error."""
+"""Requests the site cannot serve answered as such: bad input (400) and a database outage (503), never a 500."""
 
 from __future__ import annotations
 
@@ -6,14 +6,37 @@ import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
 
+NUL_MESSAGE = "Null characters are not allowed in a URL, its parameters or a cookie."
 MESSAGE = "Search is unavailable for a moment: the database cannot be reached. Please try again shortly."
 # Seconds a client (or a proxy) should wait before asking again.
 RETRY_AFTER = "10"
+
+
+class RejectNullCharactersMiddleware:
+    """Answer 400 to a request with a NUL character in its path, query string or cookies.
+
+    PostgreSQL text cannot hold NUL, so such a value can name nothing, and the
+    driver refuses to send it: an item URL, an admin list filter or
+    autocomplete, or a session cookie carrying one was a 500. Form posts need
+    no check: Django's form fields reject NUL themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        parameters = [*request.GET.keys(), *(value for _, values in request.GET.lists() for value in values)]
+        cookies = [*request.COOKIES.keys(), *request.COOKIES.values()]
+        if any("\x00" in text for text in [request.path, *parameters, *cookies]):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": NUL_MESSAGE}, status=400)
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,11 +1,13 @@
 """The source tables: what editors edit and the search index is built from."""
 
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.urls import reverse
 
 from catalog.search.index import SearchDocument, SearchIndex, SearchKind
 from catalog.search.overlay import SearchOverlay, SearchPending
-from catalog.search.refresh import SearchRefresh
+from catalog.search.refresh import SearchRefresh, SearchRefreshRequest
 from catalog.search.triggers import pending_triggers
 from catalog.search.vocabulary import SearchWord, Synonym
 
@@ -19,10 +21,13 @@ __all__ = [
     "SearchOverlay",
     "SearchPending",
     "SearchRefresh",
+    "SearchRefreshRequest",
     "SearchWord",
     "Synonym",
     "Tag",
 ]
+
+WEB_SCHEMES = frozenset({"http", "https"})
 
 
 class Category(models.Model):
@@ -86,6 +91,15 @@ class Item(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:item", args=[self.name])
+
+    @property
+    def homepage_link(self) -> str | None:
+        """The homepage if it is a web address, to link to.
+
+        The admin validates it as a URL, but an import or plain SQL may store
+        anything: a ``javascript:`` or ``data:`` address is shown as text, never linked.
+        """
+        return self.homepage if urlsplit(self.homepage).scheme.lower() in WEB_SCHEMES else None
 
 
 class ItemTag(models.Model):

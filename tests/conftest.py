@@ -99,7 +99,8 @@ CORPUS = [
 def refresh() -> None:
     """Claim and refresh as the worker does, on the test's own connection and transaction."""
     connection.ensure_connection()
-    assert refresh_index(connection.connection) == "ok"
+    run = refresh_index(connection.connection)
+    assert run is not None and run.outcome == "ok"
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 
-from catalog.models import Item, ItemTag, Tag
+from catalog.models import Item, ItemTag, SearchRefreshRequest, Tag
+from tests.conftest import refresh
 
 
 @pytest.fixture
@@ -85,10 +87,56 @@ class TestEditorsChangesAreSearchable:
 
         assert "no refresher is running" in response.content.decode()
 
+    def test_refresh_now_is_recorded_for_a_refresher_started_later(self, editor: Client) -> None:
+        editor.post("/admin/catalog/searchrefresh/refresh/")
+
+        assert list(SearchRefreshRequest.objects.values_list("item_id", flat=True)) == [None]
+        refresh()
+        assert not SearchRefreshRequest.objects.exists()
+
     def test_refresh_now_is_for_staff_only(self, client: Client) -> None:
         response = client.post("/admin/catalog/searchrefresh/refresh/")
 
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.fixture
+def staff(client: Client, db: None) -> Client:
+    """Staff who may see the refresh history but were not granted refresh_search."""
+    user = get_user_model().objects.create_user("staff", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_searchrefresh"))
+    client.force_login(user)
+    return client
+
+
+class TestRefreshPermission:
+    def test_staff_without_it_see_the_freshness_but_no_button(self, staff: Client) -> None:
+        response = staff.get("/admin/catalog/searchrefresh/")
+
+        html = response.content.decode()
+        assert response.status_code == 200 and "Search index freshness" in html
+        assert 'value="Refresh search now"' not in html
+
+    def test_staff_without_it_are_refused_and_nothing_is_requested(self, staff: Client) -> None:
+        response = staff.post("/admin/catalog/searchrefresh/refresh/")
+
+        assert response.status_code == 403
+        assert not SearchRefreshRequest.objects.exists()
+
+    def test_staff_granted_it_can_refresh(self, staff: Client) -> None:
+        user = get_user_model().objects.get(username="staff")
+        user.user_permissions.add(Permission.objects.get(codename="refresh_search"))
+
+        assert 'value="Refresh search now"' in staff.get("/admin/catalog/searchrefresh/").content.decode()
+        assert staff.post("/admin/catalog/searchrefresh/refresh/").status_code == 302
+        assert SearchRefreshRequest.objects.count() == 1
+
+    def test_anonymous_users_are_sent_to_log_in(self, client: Client, db: None) -> None:
+        responses = [client.get("/admin/catalog/searchrefresh/"), client.post("/admin/catalog/searchrefresh/refresh/")]
+
+        for response in responses:
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        assert not SearchRefreshRequest.objects.exists()
 
 
 def names(client: Client, text: str) -> list[str]:

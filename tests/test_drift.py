@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from catalog.importer import catalog_import
 from catalog.models import Category, Item
 from catalog.search.drift import Drift, index_drift
+from tests.conftest import make_record, write_catalog
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
@@ -47,6 +50,14 @@ class TestIndexDrift:
         [extra] = [example for example in drift.examples if example.kind == "extra"]
         assert (extra.name, extra.pending) == ("evince", True)
 
+    def test_items_an_import_left_to_the_refresh_are_explained(self, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "more.jsonl.gz", [make_record("mpv", section="video")]))
+
+        drift = index_drift()
+
+        assert (drift.missing, drift.unexplained) == (1, 0)
+        assert [(example.name, example.pending) for example in drift.examples] == [("mpv", True)]
+
     def test_an_edit_without_triggers_is_unexplained(self) -> None:
         update_without_triggers("UPDATE catalog_item SET summary = 'silently edited' WHERE name = 'chromium'")
 
@@ -77,7 +88,8 @@ class TestSearchDriftCommand:
         lines = out.getvalue().splitlines()
         assert lines[:3] == [
             "2 row(s) differ: 0 missing from the index, 0 extra in it, 2 changed",
-            "1 pending: searches see their current documents through the overlay",
+            "1 pending: searches see their current documents through the overlay, "
+            "or an import left them to the next refresh",
             "1 not pending: searches see stale documents until the next refresh "
             "(a source table without triggers, or a view change not refreshed yet)",
         ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from psycopg.errors import DivisionByZero
 
 from catalog import importer
 from catalog.importer import CatalogFileError, catalog_import
-from catalog.models import Category, Item, ItemTag, SearchPending, Tag
+from catalog.models import Category, Item, ItemTag, SearchPending, SearchRefreshRequest, Tag
+from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from tests.conftest import CORPUS, make_record, refresh, write_catalog
 
@@ -73,9 +75,13 @@ class TestCatalogImport:
         catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
 
         assert not SearchPending.objects.exists()
+        assert SearchRefreshRequest.objects.values("item_id").distinct().count() == len(CORPUS)
+        assert (index_status().pending_changes, index_status().awaiting_refresh) == (len(CORPUS), len(CORPUS))
         assert document_search(text="web browser").total == 0
         refresh()
         assert document_search(text="web browser").total == 2
+        assert not SearchRefreshRequest.objects.exists()
+        assert index_status().pending_changes == 0
 
     def test_edits_after_an_import_in_the_same_transaction_are_searchable_at_once(self, tmp_path: Path) -> None:
         catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
@@ -159,15 +165,16 @@ class TestBadFiles:
         with pytest.raises(CatalogFileError) as raised:
             catalog_import(path=write_catalog(tmp_path / "bad.jsonl.gz", lines))
 
-        assert [(e.line, e.reason) for e in raised.value.errors] == [
-            (2, "not valid JSON (Expecting property name enclosed in double quotes, column 2)"),
-            (3, "summary is missing or empty"),
-            (4, "installed_size_kb must be a whole number from 0 to 2147483647"),
-            (5, "priority must be one of extra, important, optional, required, standard, got 'urgent'"),
-            (6, "description contains a NUL character"),
-            (7, "duplicate name 'new-item' (first on line 1)"),
-            (8, "expected a JSON object, got list"),
-            (9, "tags must be a list of non-empty strings"),
+        assert str(raised.value) == "8 bad line(s), nothing imported (1 good record(s) read before the first, line 2)"
+        assert [(e.line, e.column, e.reason) for e in raised.value.errors] == [
+            (2, 2, "not valid JSON (Expecting property name enclosed in double quotes)"),
+            (3, None, "summary is missing or empty"),
+            (4, None, "installed_size_kb must be a whole number from 0 to 2147483647"),
+            (5, None, "priority must be one of extra, important, optional, required, standard, got 'urgent'"),
+            (6, None, "description contains a NUL character"),
+            (7, None, "duplicate name 'new-item' (first on line 1)"),
+            (8, None, "expected a JSON object, got list"),
+            (9, None, "tags must be a list of non-empty strings"),
         ]
         assert source_state() == before
 
@@ -179,10 +186,36 @@ class TestBadFiles:
             "line 1: priority must be one of extra, important, optional, required, standard, got ['high']"
         ]
 
+    @pytest.mark.parametrize("compress", [False, True])
+    def test_one_bad_line_deep_in_a_file_is_named_by_line_and_column(self, tmp_path: Path, compress: bool) -> None:
+        # Long lines of multi-byte text: a block decoder would put the error elsewhere.
+        record = make_record("item", description="crème brûlée " * 500)
+        good = [json.dumps({**record, "name": f"item-{n}"}, ensure_ascii=False) for n in range(40)]
+        path = tmp_path / ("bad.jsonl.gz" if compress else "bad.jsonl")
+        for bad, expected in [
+            (
+                b'{"name": "ok", "summary": "s" "section": "a"}',
+                "line 38, column 31: not valid JSON (Expecting ',' delimiter)",
+            ),
+            (
+                '{"name": "café", "summary": "\xe9'.encode() + b"\xff",
+                "line 38, column 31: not UTF-8 text (invalid start byte)",
+            ),
+        ]:
+            content = b"\n".join([*(line.encode() for line in good[:37]), bad, *(line.encode() for line in good[37:])])
+            path.write_bytes(gzip.compress(content) if compress else content)
+
+            with pytest.raises(CatalogFileError) as raised:
+                catalog_import(path=path)
+
+            assert [str(error) for error in raised.value.errors] == [expected]
+            summary = "1 bad line(s), nothing imported (37 good record(s) read before the first, line 38)"
+            assert str(raised.value) == summary
+            assert not Item.objects.exists()
+
     @pytest.mark.parametrize(
         ("content", "message"),
         [
-            (b"\xff\xfe garbage", "is not UTF-8 text"),
             (b"\x1f\x8b\x08 truncated gzip", "cannot read"),
             (b"\n\n", "holds no records"),
         ],
@@ -201,7 +234,7 @@ class TestBadFiles:
         with pytest.raises(CommandError, match="1 bad line"):
             call_command("import_catalog", str(path), verbosity=0)
 
-        assert "line 2: not valid JSON" in capsys.readouterr().err
+        assert "line 2, column 1: not valid JSON (Expecting value)" in capsys.readouterr().err
         assert not Item.objects.exists()
 
     def test_command_reports_a_missing_file(self, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +16,13 @@ from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from catalog.importer import catalog_import
 from catalog.models import Category, Item, SearchPending, SearchRefresh
+from catalog.search.drift import index_drift
 from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from catalog.search.refresh import ADVISORY_LOCK_KEY, WORKER_APPLICATION_NAME, Burst, connect, refresh_index
@@ -155,11 +158,8 @@ def test_a_burst_of_30_edits_gives_exactly_one_refresh(items: list[Item]) -> Non
 
 
 def test_two_refreshers_never_refresh_at_once(items: list[Item]) -> None:
-    with connect() as holder, connect() as other:
-        holder.execute("BEGIN")
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    with refresher_lock_held(), connect() as other:
         assert refresh_index(other) is None
-        holder.execute("ROLLBACK")
 
     with running_workers(2):
         for round_ in range(3):
@@ -172,6 +172,51 @@ def test_two_refreshers_never_refresh_at_once(items: list[Item]) -> None:
     spans = sorted(SearchRefresh.objects.values_list("started_at", "finished_at"))
     assert len(spans) >= 3
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+
+
+@contextmanager
+def refresher_lock_held() -> Iterator[psycopg.Connection]:
+    """Hold the refreshers' lock, as a running refresh does, until the connection rolls back."""
+    with connect() as holder:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        yield holder
+        holder.execute("ROLLBACK")
+
+
+class TestRefreshSearchCommand:
+    def test_refreshes_and_says_what_it_claimed(self, items: list[Item]) -> None:
+        out = StringIO()
+
+        call_command("refresh_search", stdout=out)
+
+        refreshed = r"Search index refreshed in \d+\.\d\d s \(10 pending item\(s\) claimed\)\.\n"
+        assert re.fullmatch(refreshed, out.getvalue())
+        assert no_pending()
+
+    def test_waits_for_a_running_refresh_then_refreshes(self, items: list[Item]) -> None:
+        out = StringIO()
+        with refresher_lock_held() as holder:
+            release = threading.Timer(1.0, holder.execute, ["ROLLBACK"])
+            release.start()
+            call_command("refresh_search", "--timeout=20", stdout=out)
+            release.join()
+
+        waited, refreshed = out.getvalue().splitlines()
+        assert re.fullmatch(r"Waited 1\.\d\d s for the refresh already running\.", waited)
+        assert refreshed.startswith("Search index refreshed in ") and "(10 pending item(s) claimed)" in refreshed
+        assert no_pending()
+        assert SearchRefresh.objects.latest().duration_seconds < 1.0  # the wait is not the refresh's time
+
+    def test_gives_up_after_its_timeout_having_done_nothing(self, items: list[Item]) -> None:
+        with refresher_lock_held():
+            started = time.monotonic()
+            with pytest.raises(CommandError, match=r"Another refresh is still running after 0\.5 s; nothing was done"):
+                call_command("refresh_search", "--timeout=0.5")
+            assert 0.5 <= time.monotonic() - started < 2
+
+        assert SearchPending.objects.values("item_id").distinct().count() == len(items)
+        assert not SearchRefresh.objects.exists()
 
 
 def test_sigkill_during_a_refresh_loses_nothing(items: list[Item]) -> None:
@@ -229,6 +274,7 @@ def test_status_reports_pending_changes_and_the_worker(items: list[Item], client
         "last_refresh_at",
         "last_refresh_seconds",
         "pending_changes",
+        "awaiting_refresh",
         "stale_seconds",
         "worker_alive",
         "replica_lag_seconds",
@@ -249,6 +295,44 @@ def test_worker_waits_out_a_dead_database_and_stops_on_sigterm(tmp_path: Path) -
     assert "Traceback" not in output
 
 
+def test_worker_logs_losing_and_regaining_the_database(items: list[Item]) -> None:
+    worker = start_worker()
+    try:
+        wait_until(lambda: workers_connected() == 1)
+        with connect() as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                [WORKER_APPLICATION_NAME],
+            )
+        wait_until(lambda: workers_connected() == 0)
+        wait_until(lambda: workers_connected() == 1)
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+
+    lost = re.search(r"ERROR catalog\.search\.refresh: lost the database: .+", output)
+    back = re.search(r"INFO catalog\.search\.refresh: database reachable again after \d+\.\d s; listening", output)
+    assert lost and back and lost.start() < back.start(), output
+
+
+def test_a_failed_refresh_logs_its_traceback_and_records_the_error(
+    items: list[Item], caplog: pytest.LogCaptureFixture
+) -> None:
+    with connect() as conn:
+        conn.execute("ALTER TABLE catalog_searchword ADD CONSTRAINT no_words CHECK (false) NOT VALID")
+        try:
+            run = refresh_index(conn)
+        finally:
+            conn.execute("ALTER TABLE catalog_searchword DROP CONSTRAINT no_words")
+
+    assert run is not None and run.outcome == "failed" and "no_words" in run.error
+    [record] = [r for r in caplog.records if r.name == "catalog.search.refresh" and r.levelname == "ERROR"]
+    assert record.getMessage().startswith("refresh failed after ")
+    assert record.exc_info is not None and "CheckViolation" in caplog.text
+    assert SearchRefresh.objects.get().error == run.error
+    assert SearchPending.objects.values("item_id").distinct().count() == len(items)  # nothing claimed
+
+
 def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: Path) -> None:
     with running_workers():
         done = refreshes()
@@ -256,6 +340,29 @@ def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: P
         wait_until(lambda: refreshes() == done + 1)
 
     assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
+
+
+def test_an_import_while_no_refresher_runs_is_counted_and_indexed_by_one_started_later(
+    tmp_path: Path, client: object
+) -> None:
+    catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+    status = client.get("/api/index-status").json()  # type: ignore[attr-defined]
+    assert (status["pending_changes"], status["awaiting_refresh"], status["worker_alive"]) == (7, 7, False)
+    assert status["stale_seconds"] > 0
+    out = StringIO()
+    call_command("search_status", stdout=out)
+    assert "pending changes:  7 item(s), 7 of them not searchable until the next refresh" in out.getvalue()
+    assert index_drift().unexplained == 0
+    assert names("web browser") == []
+
+    with running_workers():
+        wait_until(lambda: refreshes() == 1)
+
+    assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
+    assert SearchRefresh.objects.latest().items_claimed == len(CORPUS)
+    assert (index_status().pending_changes, index_status().awaiting_refresh) == (0, 0)
+    assert index_drift().total == 0
 
 
 def test_search_status_prints_the_freshness(items: list[Item]) -> None:

@@ -9,6 +9,7 @@ from django.test import Client
 
 from bench.server import WebServer
 from catalog.importer import catalog_import
+from catalog.models import Item
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
 
@@ -71,7 +72,7 @@ class TestSearchPage:
         assert response.status_code == 200
         assert 'href="/items/chromium/"' in response.content.decode()
 
-    @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x00b"])
+    @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x01b\x7f"])
     def test_hostile_queries_get_a_page(self, client: Client, text: str) -> None:
         assert client.get("/", {"q": text}).status_code == 200
         assert client.get("/", {"q": text}, headers=HX).status_code == 200
@@ -152,7 +153,7 @@ class TestFacetsAndFilters:
         assert client.get("/api/search", both).json()["total"] == 2
         assert client.get("/api/search", {**both, "category": "video"}).json()["total"] == 0
 
-    @pytest.mark.parametrize("params", [{"category": "nope"}, {"tag": "no::such"}, {"tag": "\x00'\""}])
+    @pytest.mark.parametrize("params", [{"category": "nope"}, {"tag": "no::such"}, {"tag": "\x01'\""}])
     def test_unknown_filter_values_give_an_empty_result(self, client: Client, params: dict[str, str]) -> None:
         response = client.get("/api/search", {"q": "browser", **params})
 
@@ -226,6 +227,20 @@ class TestItemDetail:
 
         assert "<h1>firefox-esr</h1>" in html
         assert "web::browser" in html
+
+    def test_a_web_homepage_is_linked(self, client: Client) -> None:
+        Item.objects.filter(name="vlc").update(homepage="https://www.videolan.org/vlc/")
+
+        html = client.get("/items/vlc/").content.decode()
+
+        assert '<a href="https://www.videolan.org/vlc/" rel="nofollow noopener">' in html
+
+    def test_a_name_with_a_slash_has_a_page_and_a_link(self, client: Client, tmp_path: Path) -> None:
+        catalog_import(path=write_catalog(tmp_path / "slash.jsonl.gz", [make_record("vlc/extra", summary="zorblax")]))
+        refresh()
+
+        assert 'href="/items/vlc/extra/"' in client.get("/", {"q": "zorblax"}).content.decode()
+        assert "<h1>vlc/extra</h1>" in client.get("/items/vlc/extra/").content.decode()
 
     def test_unknown_item_is_404(self, client: Client) -> None:
         assert client.get("/items/no-such-package/").status_code == 404

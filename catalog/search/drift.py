@@ -32,7 +32,9 @@ DRIFT_SQL = """
     )
     SELECT
         kind,
-        EXISTS (SELECT FROM catalog_searchpending AS pending WHERE pending.item_id = drift.id) AS pending,
+        EXISTS (SELECT FROM catalog_searchpending AS pending WHERE pending.item_id = drift.id)
+            OR EXISTS (SELECT FROM catalog_searchrefreshrequest AS requested WHERE requested.item_id = drift.id)
+            AS pending,
         count(*),
         (array_agg(id ORDER BY id))[1:%s]
     FROM drift
@@ -61,7 +63,8 @@ class DriftExample:
     id: int
     kind: Kind
     name: str
-    # The overlay serves this item's current document already.
+    # The overlay serves this item's current document already, or an import left it
+    # to the next refresh (which it asked for).
     pending: bool
     # For a changed row: the columns that differ.
     columns: list[str] = field(default_factory=list)

@@ -17,8 +17,14 @@ STATUS_SQL = """
          ORDER BY finished_at DESC LIMIT 1),
         (SELECT duration_seconds FROM catalog_searchrefresh WHERE outcome = 'ok'
          ORDER BY finished_at DESC LIMIT 1),
-        (SELECT count(DISTINCT item_id) FROM catalog_searchpending),
-        (SELECT extract(epoch FROM clock_timestamp() - min(changed_at)) FROM catalog_searchpending),
+        (SELECT count(DISTINCT item_id)
+         FROM (SELECT item_id FROM catalog_searchpending
+               UNION ALL SELECT item_id FROM catalog_searchrefreshrequest) AS changed),
+        (SELECT count(DISTINCT item_id) FROM catalog_searchrefreshrequest
+         WHERE item_id NOT IN (SELECT item_id FROM catalog_searchpending)),
+        (SELECT extract(epoch FROM clock_timestamp() - min(changed_at))
+         FROM (SELECT changed_at FROM catalog_searchpending
+               UNION ALL SELECT requested_at FROM catalog_searchrefreshrequest WHERE item_id IS NOT NULL) AS changed),
         EXISTS (SELECT FROM pg_stat_activity
                 WHERE application_name = %s AND datname = current_database())
 """
@@ -39,8 +45,12 @@ REPLICA_LAG_SQL = """
 class IndexStatus:
     last_refresh_at: datetime | None
     last_refresh_seconds: float | None
+    # Items changed since the last refresh.
     pending_changes: int
-    # Age of the oldest change not yet refreshed; the overlay makes it searchable already.
+    # Of those, the items a bulk import left to the refresh: not searchable until it runs.
+    awaiting_refresh: int
+    # Age of the oldest change not yet refreshed; the overlay makes it searchable already
+    # unless it is awaiting the refresh.
     stale_seconds: float
     worker_alive: bool
     # Seconds the replica that searches read lags behind the primary: None without one
@@ -56,11 +66,12 @@ class IndexStatus:
 def index_status() -> IndexStatus:
     with connection.cursor() as cursor:
         cursor.execute(STATUS_SQL, [WORKER_APPLICATION_NAME])
-        last_at, last_seconds, pending, stale, alive = cursor.fetchone()
+        last_at, last_seconds, pending, awaiting, stale, alive = cursor.fetchone()
     return IndexStatus(
         last_refresh_at=last_at,
         last_refresh_seconds=round(last_seconds, 3) if last_seconds is not None else None,
         pending_changes=pending,
+        awaiting_refresh=awaiting,
         stale_seconds=round(float(stale), 3) if stale is not None else 0.0,
         worker_alive=alive,
         replica_lag_seconds=replica_lag_seconds(),

@@ -16,7 +16,8 @@ from types import FrameType
 from typing import Any
 
 import psycopg
-from django.db import connections, models
+from django.db import connection, connections, models, transaction
+from django.db.models.functions import Now
 
 from catalog import conf
 
@@ -51,9 +52,33 @@ class SearchRefresh(models.Model):
         db_table = "catalog_searchrefresh"
         ordering = ["-started_at"]
         get_latest_by = "started_at"
+        # "Refresh search now" in the admin: a full refresh costs a minute of the
+        # database at a million items, so it is granted, not given to all staff.
+        permissions = [("refresh_search", "Can refresh the search index now")]
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+
+class SearchRefreshRequest(models.Model):
+    """A refresh asked for and not run yet: the record that a NOTIFY only announces.
+
+    A notification is lost when no refresher listens, so whatever needs a
+    refresh writes a row here in its own transaction: a bulk import one per
+    item it left to the refresh (their documents are not computed, so they are
+    not searchable until then), "Refresh search now" one with no item. A
+    refresher started later finds them, the refresh deletes them in its
+    transaction, and the status counts their items until then.
+    """
+
+    item_id = models.BigIntegerField(null=True, help_text="an item left to the refresh; none: a refresh asked for")
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "catalog_searchrefreshrequest"
+
+    def __str__(self) -> str:
+        return f"{self.item_id or 'refresh'} at {self.requested_at:%Y-%m-%d %H:%M:%S}"
 
 
 def connect(using: str = "default", *, application_name: str = "searchsite") -> psycopg.Connection[Any]:
@@ -76,6 +101,14 @@ INSERT_REFRESH_SQL = """
     VALUES (%s, clock_timestamp(), %s, %s, %s, %s)
 """
 
+
+# Every pending document and refresh request this transaction can see; the
+# count is of items (a request without one asks for a refresh only).
+CLAIM_SQL = """
+    WITH pending AS (DELETE FROM catalog_searchpending RETURNING item_id),
+         requested AS (DELETE FROM catalog_searchrefreshrequest RETURNING item_id)
+    SELECT count(DISTINCT item_id) FROM (SELECT item_id FROM pending UNION ALL SELECT item_id FROM requested) AS claimed
+"""
 
 # The vocabulary follows the index; DELETE, not TRUNCATE, so that readers
 # keep the old words until the refresh commits.
@@ -110,25 +143,63 @@ def _is_empty(conn: psycopg.Connection[Any]) -> bool:
     return not conn.execute("SELECT EXISTS (SELECT FROM catalog_searchindex)").fetchone()[0]  # type: ignore[index]
 
 
-def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
+@dataclass(frozen=True)
+class RefreshRun:
+    """What one ``refresh_index`` did, as recorded in ``SearchRefresh``."""
+
+    outcome: str
+    # How long it waited for a refresh that was running when it was called.
+    waited_seconds: float
+    duration_seconds: float
+    items_claimed: int
+    error: str = ""
+
+
+def _lock(conn: psycopg.Connection[Any], wait_seconds: float) -> float | None:
+    """Take the refreshers' lock for this transaction: the seconds waited for it, or None.
+
+    ``lock_timeout`` bounds the wait and is restored at once, so that it never
+    applies to the locks the refresh itself takes.
+    """
+    if conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()[0]:  # type: ignore[index]
+        return 0.0
+    if wait_seconds <= 0:
+        return None
+    asked = time.perf_counter()
+    previous = conn.execute("SELECT current_setting('lock_timeout')").fetchone()[0]  # type: ignore[index]
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(1, round(wait_seconds * 1000))}ms"])
+    try:
+        with conn.transaction():  # A savepoint: a timeout leaves the transaction usable.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    except psycopg.errors.LockNotAvailable:
+        return None
+    finally:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return time.perf_counter() - asked
+
+
+def refresh_index(conn: psycopg.Connection[Any], *, wait_seconds: float = 0.0) -> RefreshRun | None:
     """Claim every pending change, refresh the index, record it; None if another refresher runs.
 
-    Returns the outcome. Only rows visible when the claim runs are deleted (not
-    "every version up to N": a transaction that commits late would be lost);
-    edits that commit during the refresh stay pending for the next one.
+    ``wait_seconds``: how long to wait for a refresh already running (the
+    worker gives up at once: it will be woken again; an operator's command
+    waits). Only rows visible when the claim runs are deleted (not "every
+    version up to N": a transaction that commits late would be lost); edits
+    that commit during the refresh stay pending for the next one.
     """
     started_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
     started = time.perf_counter()
+    waited = 0.0
     claimed = 0
     try:
         with conn.transaction():
-            locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]).fetchone()
-            if not locked or not locked[0]:
+            if (locked_after := _lock(conn, wait_seconds)) is None:
                 return None
-            claimed = conn.execute(
-                "WITH claimed AS (DELETE FROM catalog_searchpending RETURNING item_id)"
-                " SELECT count(DISTINCT item_id) FROM claimed"
-            ).fetchone()[0]  # type: ignore[index]
+            if locked_after:
+                waited = locked_after
+                started = time.perf_counter()
+                started_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+            claimed = conn.execute(CLAIM_SQL).fetchone()[0]  # type: ignore[index]
             conn.execute(REFRESH_KIND_SQL)
             conn.execute(REFRESH_SQL[_is_empty(conn)])
             for statement in AFTER_REFRESH_SQL:
@@ -140,19 +211,20 @@ def refresh_index(conn: psycopg.Connection[Any]) -> str | None:
     except psycopg.OperationalError:
         raise  # The connection is gone: the caller reconnects.
     except psycopg.Error as exc:
-        logger.error("refresh failed after %.2f s: %s", time.perf_counter() - started, exc)
-        conn.execute(
-            INSERT_REFRESH_SQL,
-            [started_at, time.perf_counter() - started, claimed, SearchRefresh.Outcome.FAILED, str(exc)],
-        )
-        return SearchRefresh.Outcome.FAILED
-    logger.info("refreshed the search index in %.2f s, %d item(s) claimed", time.perf_counter() - started, claimed)
-    return SearchRefresh.Outcome.OK
+        duration = time.perf_counter() - started
+        logger.exception("refresh failed after %.2f s: %s", duration, exc)
+        conn.execute(INSERT_REFRESH_SQL, [started_at, duration, claimed, SearchRefresh.Outcome.FAILED, str(exc)])
+        return RefreshRun(SearchRefresh.Outcome.FAILED, waited, duration, claimed, str(exc))
+    duration = time.perf_counter() - started
+    logger.info("refreshed the search index in %.2f s, %d item(s) claimed", duration, claimed)
+    return RefreshRun(SearchRefresh.Outcome.OK, waited, duration, claimed)
 
 
-def request_refresh(conn: psycopg.Connection[Any]) -> None:
-    """Ask the running worker to refresh now, skipping its quiet window."""
-    conn.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, REFRESH_NOW])
+def request_refresh() -> None:
+    """Ask for a refresh now: recorded for whichever refresher runs next, and a running one woken at once."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        SearchRefreshRequest.objects.create(requested_at=Now())
+        cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, REFRESH_NOW])
 
 
 @dataclass
@@ -203,12 +275,24 @@ class Worker:
             self.max_wait_seconds,
             self.poll_seconds,
         )
+        # When the database went away (or was not there at the start), for the log.
+        unavailable_since: float | None = None
         while not self.stopping:
+            connected = False
             try:
                 with connect(self.using, application_name=WORKER_APPLICATION_NAME) as conn:
+                    connected = True
+                    if unavailable_since is not None:
+                        away = time.monotonic() - unavailable_since
+                        logger.info("database reachable again after %.1f s; listening", away)
+                        unavailable_since = None
                     backoff = 1.0
                     self._serve(conn)
             except psycopg.OperationalError as exc:
+                if connected:
+                    logger.error("lost the database: %s", _first_line(exc))
+                if unavailable_since is None:
+                    unavailable_since = time.monotonic()
                 logger.warning("database unavailable (%s); retrying in %.0f s", _first_line(exc), backoff)
                 self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -235,15 +319,16 @@ class Worker:
                 if burst.first is None and _has_pending(conn):
                     burst.heard(now, now=True)
             if burst.due(now):
-                requested = burst.now_requested
                 burst = Burst(self.quiet_seconds, self.max_wait_seconds)
-                # Notifications can outlive the changes they announced.
-                if requested or _has_pending(conn):
+                # Notifications can outlive what they announced (another refresher claimed it).
+                if _has_pending(conn):
                     refresh_index(conn)
 
 
 def _has_pending(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT FROM catalog_searchpending)").fetchone()
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM catalog_searchpending) OR EXISTS (SELECT FROM catalog_searchrefreshrequest)"
+    ).fetchone()
     return bool(row and row[0])
 
 

@@ -1,23 +1,38 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.search.refresh import SearchRefresh, connect, refresh_index
+
+# A full refresh of a million items takes about a minute (docs/benchmarks.md).
+DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
 class Command(BaseCommand):
     help = (
         "Claim pending edits and refresh the search index now "
-        "(REFRESH ... CONCURRENTLY, or a plain REFRESH when the index is empty)."
+        "(REFRESH ... CONCURRENTLY, or a plain REFRESH when the index is empty), "
+        "after waiting for a refresh already running."
     )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=DEFAULT_TIMEOUT_SECONDS,
+            metavar="SECONDS",
+            help=f"how long to wait for a refresh already running (default {DEFAULT_TIMEOUT_SECONDS:g}; 0: not at all)",
+        )
+
+    def handle(self, *args: object, timeout: float, **options: object) -> None:
         with connect() as conn:
-            outcome = refresh_index(conn)
-        if outcome is None:
-            raise CommandError("Another refresh is running; try again when it has finished.")
-        refresh = SearchRefresh.objects.latest()
-        if outcome == SearchRefresh.Outcome.FAILED:
-            raise CommandError(f"The refresh failed: {refresh.error}")
+            run = refresh_index(conn, wait_seconds=timeout)
+        if run is None:
+            raise CommandError(
+                f"Another refresh is still running after {timeout:g} s; nothing was done (a longer --timeout waits)."
+            )
+        if run.waited_seconds:
+            self.stdout.write(f"Waited {run.waited_seconds:.2f} s for the refresh already running.")
+        if run.outcome == SearchRefresh.Outcome.FAILED:
+            raise CommandError(f"The refresh failed: {run.error}")
         self.stdout.write(
-            f"Search index refreshed in {refresh.duration_seconds:.2f} s "
-            f"({refresh.items_claimed} pending item(s) claimed)."
+            f"Search index refreshed in {run.duration_seconds:.2f} s ({run.items_claimed} pending item(s) claimed)."
         )

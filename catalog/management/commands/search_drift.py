@@ -18,7 +18,8 @@ class Command(BaseCommand):
         if not drift.total:
             return
         self.stdout.write(
-            f"{drift.total - drift.unexplained} pending: searches see their current documents through the overlay"
+            f"{drift.total - drift.unexplained} pending: searches see their current documents through the overlay, "
+            "or an import left them to the next refresh"
         )
         if drift.unexplained:
             self.stdout.write(

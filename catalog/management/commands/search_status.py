@@ -14,6 +14,11 @@ class Command(BaseCommand):
             else "never"
         )
         self.stdout.write(f"last refresh:     {last}")
-        self.stdout.write(f"pending changes:  {status.pending_changes} item(s), searchable through the overlay")
+        searchable = (
+            f"{status.awaiting_refresh} of them not searchable until the next refresh"
+            if status.awaiting_refresh
+            else "searchable through the overlay"
+        )
+        self.stdout.write(f"pending changes:  {status.pending_changes} item(s), {searchable}")
         self.stdout.write(f"oldest pending:   {status.stale_seconds:.1f} s")
         self.stdout.write(f"worker:           {'running' if status.worker_alive else 'NOT running'}")

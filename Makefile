@@ -31,4 +31,4 @@ stop: install
 	$(PY) -m searchsite.embedded_postgres stop
 
 lint: install
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy

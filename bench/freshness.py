@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,11 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[94]
 
 
-def timed(run: Callable[[], Any], rounds: int) -> list[float]:
+def _ranked_page(conn: Any, sql: str, query: str) -> Any:
+    return conn.execute(sql, {"q": query}).fetchone()
+
+
+def timed(run: Callable[[str], Any], rounds: int) -> list[float]:
     samples = []
     for _ in range(rounds):
         for query in QUERIES:
@@ -188,8 +193,8 @@ def main() -> None:
             edit_seconds = make_backlog(conn, backlog)
             stored_sql, live_sql = (RANKED_PAGE_SQL.format(overlay=o) for o in (STORED_OVERLAY, LIVE_OVERLAY))
             timed(lambda q: document_search(text=q), 1)  # warm the caches
-            stored = timed(lambda q, sql=stored_sql: conn.execute(sql, {"q": q}).fetchone(), args.rounds)
-            live = timed(lambda q, sql=live_sql: conn.execute(sql, {"q": q}).fetchone(), args.rounds)
+            stored = timed(partial(_ranked_page, conn, stored_sql), args.rounds)
+            live = timed(partial(_ranked_page, conn, live_sql), args.rounds)
             site = timed(lambda q: document_search(text=q), args.rounds)
             started = time.perf_counter()
             refresh_index(conn)

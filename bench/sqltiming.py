@@ -18,11 +18,11 @@ def capture(**search: Any) -> list[Statement]:
     """The statements ``document_search(**search)`` sends, in order, with their parameters."""
     from django.db import connection
 
-    from catalog.search.query import COUNT_CAP, ESTIMATE_SQL, NO_PARALLEL_SQL, SEARCH_SQL, parse, search_params
+    from catalog.search.query import COUNT_CAP, ESTIMATE_SQL, SEARCH_SETTINGS_SQL, SEARCH_SQL, parse, search_params
 
     options = {key: search[key] for key in ("categories", "tags") if key in search}
     params = search_params(parse(search["text"]), page=search.get("page", 1), sort="relevance", **options)
-    statements: list[Statement] = [(NO_PARALLEL_SQL, None), (SEARCH_SQL, params)]
+    statements: list[Statement] = [(SEARCH_SETTINGS_SQL, ["0"]), (SEARCH_SQL, params)]
     with connection.cursor() as cursor:
         cursor.execute(SEARCH_SQL, params)
         row = cursor.fetchone()
@@ -36,11 +36,13 @@ def replay(statements: list[Statement]) -> float:
     import psycopg
     from django.db import connection, transaction
 
+    from catalog.search.query import SEARCH_SETTINGS_SQL
+
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.Cursor(django_cursor.connection)
         for sql, params in statements:
-            cursor.execute(sql, params, prepare=params is not None)
+            cursor.execute(sql, params, prepare=sql is not SEARCH_SETTINGS_SQL)
             if cursor.description is not None:
                 cursor.fetchall()
     return (time.perf_counter() - started) * 1000

@@ -166,7 +166,7 @@ class Chunk(NamedTuple):
     """The work of one worker call: the names are chosen centrally, to be unique."""
 
     seed: int
-    index: int
+    index: int  # type: ignore[assignment]  # a field's name, not tuple.index
     names: list[str]
 
 

@@ -62,6 +62,9 @@ def check_database(
             )
             available = [name for (name,) in cursor.fetchall()]
         errors += database_errors(
-            alias=alias, vendor=connection.vendor, version=connection.pg_version, available=available
+            alias=alias,
+            vendor=connection.vendor,
+            version=connection.pg_version,  # type: ignore[attr-defined]
+            available=available,
         )
     return errors

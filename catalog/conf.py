@@ -16,3 +16,8 @@ def refresh_max_wait_seconds() -> float:
 def refresh_poll_seconds() -> float:
     """Look for pending edits this often even without a notification."""
     return float(getattr(settings, "SEARCH_REFRESH_POLL_SECONDS", 60.0))
+
+
+def search_timeout_ms() -> int:
+    """What one search may cost: past this, the person is asked to simplify it."""
+    return int(getattr(settings, "SEARCH_TIMEOUT_MS", 2000))

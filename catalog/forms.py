@@ -25,7 +25,7 @@ class QueryField(forms.CharField):
     """Search text: control characters (NUL included) become spaces, then it is cut to size."""
 
     def to_python(self, value: Any) -> str:
-        return _clean_text(super().to_python(value), MAX_QUERY_LENGTH)
+        return _clean_text(super().to_python(value) or "", MAX_QUERY_LENGTH)
 
 
 class FilterValuesField(forms.Field):

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from django.db import connection, transaction
 from tqdm import tqdm
@@ -109,7 +109,7 @@ def _read_lines(path: Path, *, progress: bool) -> Iterator[tuple[int, bytes]]:
     try:
         with path.open("rb") as raw:
             compressed = raw.read(2) == GZIP_MAGIC
-        handle: BinaryIO = gzip.open(path, "rb") if compressed else path.open("rb")
+        handle: IO[bytes] = gzip.open(path, "rb") if compressed else path.open("rb")  # type: ignore[assignment]
         with handle, tqdm(desc="reading", unit=" lines", disable=None if progress else True) as bar:
             for number, line in enumerate(handle, start=1):
                 bar.update()
@@ -133,6 +133,7 @@ def checked_records(lines: Iterable[tuple[int, bytes | str]]) -> Iterator[dict[s
         try:
             text = line.decode("utf-8") if isinstance(line, bytes) else line
         except UnicodeDecodeError as exc:
+            assert isinstance(line, bytes)  # only bytes fail to decode
             column = len(line[: exc.start].decode("utf-8")) + 1  # The bytes before the first bad one are good.
             errors.append(LineError(number, f"not UTF-8 text ({exc.reason})", column))
             continue

@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from catalog.forms import SearchForm
 from catalog.models import Item
 from catalog.search.freshness import index_status
-from catalog.search.query import document_search
+from catalog.search.query import SearchResult, SearchTooExpensive, document_search
 
 # Offered on the empty page and when nothing matches.
 EXAMPLE_QUERIES = ["web browser", "pdf viewer", "vlc", "text editor", "thunderb"]
@@ -33,12 +33,18 @@ class HTMLSafeJSONEncoder(DjangoJSONEncoder):
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     params = form.search_params()
-    context = {"form": form, "params": params, "result": document_search(**params), "examples": EXAMPLE_QUERIES}
+    status, error = 200, None
+    try:
+        result = document_search(**params)
+    except SearchTooExpensive as exc:
+        result = SearchResult(query=params["text"], total=0, page=params["page"], took_ms=0.0, hits=[])
+        status, error = 422, str(exc)
+    context = {"form": form, "params": params, "result": result, "error": error, "examples": EXAMPLE_QUERIES}
     # htmx swaps in the results alone; a history restore needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
         # "partial": the status and filters outside #results come along out of band.
-        return render(request, "catalog/search.html#results", {**context, "partial": True})
-    return render(request, "catalog/search.html", {**context, "index": index_status()})
+        return render(request, "catalog/search.html#results", {**context, "partial": True}, status=status)
+    return render(request, "catalog/search.html", {**context, "index": index_status()}, status=status)
 
 
 @require_GET
@@ -49,7 +55,10 @@ def item_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 def api_search(request: HttpRequest) -> JsonResponse:
-    result = document_search(**SearchForm(request.GET).search_params())
+    try:
+        result = document_search(**SearchForm(request.GET).search_params())
+    except SearchTooExpensive as exc:
+        return JsonResponse({"error": str(exc)}, status=422)
     return JsonResponse(
         {
             "query": result.query,

@@ -85,7 +85,7 @@ TEMPLATES = [
 if database_url := os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True)}
 else:
-    DATABASES = {"default": embedded_postgres.database_settings()}
+    DATABASES = {"default": embedded_postgres.database_settings()}  # type: ignore[dict-item]
 # A streaming replica of the primary: searches read it (searchsite/routers.py);
 # writes, triggers and refreshes stay on the primary. The test suite runs without
 # one (tests/test_replica.py makes its own).
@@ -173,3 +173,4 @@ LOGGING = {
 SEARCH_REFRESH_QUIET_SECONDS = float(os.environ.get("SEARCH_REFRESH_QUIET_SECONDS", "1"))
 SEARCH_REFRESH_MAX_WAIT_SECONDS = float(os.environ.get("SEARCH_REFRESH_MAX_WAIT_SECONDS", "30"))
 SEARCH_REFRESH_POLL_SECONDS = float(os.environ.get("SEARCH_REFRESH_POLL_SECONDS", "60"))
+SEARCH_TIMEOUT_MS = int(os.environ.get("SEARCH_TIMEOUT_MS", "2000"))

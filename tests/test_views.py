@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -268,3 +269,34 @@ class TestDatabaseDown:
 
         assert (status, headers["Content-Type"]) == (503, "application/json")
         assert "the database cannot be reached" in json.loads(body)["error"]
+
+
+@pytest.mark.usefixtures("corpus")
+class TestExpensiveSearches:
+    """Past its time limit a search is refused with a reason (422), never a 500."""
+
+    @pytest.fixture(autouse=True)
+    def no_time_at_all(self, settings: Any) -> None:
+        settings.SEARCH_TIMEOUT_MS = 1  # not even the smallest search runs in 1 ms here
+
+    def test_the_page_asks_to_simplify(self, client: Client) -> None:
+        response = client.get("/", {"q": "web browser"})
+
+        assert response.status_code == 422
+        assert (
+            "This search takes too long to run. Use fewer or longer words, or add a filter."
+            in response.content.decode()
+        )
+
+    def test_htmx_gets_the_fragment_to_swap(self, client: Client) -> None:
+        response = client.get("/", {"q": "web browser"}, headers={"HX-Request": "true"})
+
+        assert response.status_code == 422 and 'role="alert">This search takes too long' in response.content.decode()
+
+    def test_the_api_says_so_in_json(self, client: Client) -> None:
+        response = client.get("/api/search", {"q": "web browser"})
+
+        assert (response.status_code, response.json()) == (
+            422,
+            {"error": "This search takes too long to run. Use fewer or longer words, or add a filter."},
+        )

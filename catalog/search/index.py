@@ -32,7 +32,7 @@ PRIOR_BANDS = {"top": TOP_BAND, "mid": MIDDLE_BAND, "low": LOW_BAND}
 
 def document_column_names() -> list[str]:
     """The document's columns after ``id``, in order: the overlay's SQL lists them."""
-    return [field.column for field in DocumentColumns._meta.local_fields if not field.primary_key]
+    return [field.column for field in DocumentColumns._meta.local_fields if not field.primary_key and field.column]
 
 
 class DocumentColumns(models.Model):

@@ -23,7 +23,7 @@ class SearchPending(DocumentColumns):
     document.
     """
 
-    id = None  # the document's id is item_id here
+    id = None  # type: ignore[assignment]  # the document's id is item_id here
     version = models.BigAutoField(primary_key=True)
     item_id = models.BigIntegerField()
     xact = models.BigIntegerField(help_text="pg_current_xact_id() of the writing transaction")

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from django.db import connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from catalog import conf
 from catalog.search.index import SQL_DIR
 from catalog.search.overlay import SearchOverlay
 
@@ -46,12 +47,21 @@ MARK_STOP = "\ue001"
 SORTS = ("relevance", "name")
 # Parallel workers cost more to start than these scans save, and a search on
 # two cores must not take three (they also start for tiers the statement skips).
-NO_PARALLEL_SQL = "SET LOCAL max_parallel_workers_per_gather = 0"
+# And a bound on what one search may cost (conf.search_timeout_ms).
+SEARCH_SETTINGS_SQL = (
+    "SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', %s, true)"
+)
 # Words beyond these are ignored, as Meilisearch does: no one types more.
 MAX_TERMS = 10
 # Quotes, a leading minus or the word "or": the user writes web-search syntax.
 _SYNTAX = re.compile(r'"|(?:^|\s)-\S|\s+or\s+', re.IGNORECASE)
 _NEGATED_OR_OPERATOR = re.compile(r"^(?:-.*|or)$")
+
+
+class SearchTooExpensive(Exception):
+    """The search ran past its time limit: the person should simplify it."""
+
+    message = "This search takes too long to run. Use fewer or longer words, or add a filter."
 
 
 @dataclass(frozen=True)
@@ -184,7 +194,8 @@ def document_search(
     """Search the overlay (index plus pending edits); see the module docstring.
 
     ``exhaustive`` ranks every match instead of skipping the tiers that cannot
-    reach the page: the same results, slower; tests and benchmarks compare the two.
+    reach the page: the same results, slower, and with no time limit; tests and
+    benchmarks compare the two. Raises SearchTooExpensive past the time limit.
     """
     started = time.perf_counter()
     query = parse(text)
@@ -194,22 +205,32 @@ def document_search(
     params = search_params(query, page=page, categories=categories, tags=tags, sort=sort, exhaustive=exhaustive)
     # A read of the search models: where the router sends them (a replica, if there is one).
     using = router.db_for_read(SearchOverlay)
-    with transaction.atomic(using=using), connections[using].cursor() as django_cursor:
-        # Bound and prepared on the server: the statement is long, and planning
-        # it took longer than running it (psycopg prepares it on its fifth run
-        # on a connection and plans it once after that).
-        cursor = psycopg.Cursor(django_cursor.connection)
-        cursor.execute(NO_PARALLEL_SQL)
-        cursor.execute(SEARCH_SQL, params, prepare=True)
-        row = cursor.fetchone()
-        if row is None:  # Every word was punctuation: nothing to match.
-            return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
-        counted, hits, category_facets, tag_facets, corrections, match = row
-        total, scale = counted, 1.0
-        if counted >= COUNT_CAP:
-            cursor.execute(ESTIMATE_SQL, {**params, "match": match})
-            total = max(counted, _planned_rows(cursor.fetchone()[0]))
-            scale = total / counted
+    timeout = "0" if exhaustive else str(conf.search_timeout_ms())
+    try:
+        with (
+            transaction.atomic(using=using),
+            connections[using].cursor() as django_cursor,
+            django_cursor.db.wrap_database_errors,  # psycopg's errors as Django's, as for any query
+        ):
+            # Bound and prepared on the server: the statement is long, and planning
+            # it took longer than running it (psycopg prepares it on its fifth run
+            # on a connection and plans it once after that).
+            cursor = psycopg.Cursor(django_cursor.connection)
+            cursor.execute(SEARCH_SETTINGS_SQL, [timeout])
+            cursor.execute(SEARCH_SQL, params, prepare=True)
+            row = cursor.fetchone()
+            if row is None:  # Every word was punctuation: nothing to match.
+                return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
+            counted, hits, category_facets, tag_facets, corrections, match = row
+            total, scale = counted, 1.0
+            if counted >= COUNT_CAP:
+                cursor.execute(ESTIMATE_SQL, {**params, "match": match})
+                total = max(counted, _planned_rows(cursor.fetchone()[0]))  # type: ignore[index]
+                scale = total / counted
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+            raise SearchTooExpensive(SearchTooExpensive.message) from exc
+        raise
     return SearchResult(
         query=text,
         total=total,

@@ -9,6 +9,8 @@ computed documents in ``catalog_searchpending`` and notifies the refresher.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 
 NEW_ROWS = "new_rows"
@@ -26,7 +28,7 @@ def pending_triggers(*, changed_items: str) -> list[pgtrigger.Trigger]:
     ``changed_items`` is SQL selecting the ids of the items whose documents a
     set of changed rows affects, with ``{rows}`` standing for a transition table.
     """
-    statement = {"level": pgtrigger.Statement, "when": pgtrigger.After}
+    statement: dict[str, Any] = {"level": pgtrigger.Statement, "when": pgtrigger.After}
     return [
         pgtrigger.Trigger(
             name="search_pending_insert",

@@ -140,6 +140,37 @@ class TestSnippets:
         assert highlight("a<b \ue000c\ue001 &") == "a&lt;b <mark>c</mark> &amp;"
 
 
+class TestTokens:
+    """Words with punctuation are found the way people type them."""
+
+    @pytest.fixture(autouse=True)
+    def items(self, db: None, tmp_path: Path) -> None:
+        records = [
+            make_record("nginx", summary="small, powerful, scalable web/proxy server"),
+            make_record("g++", summary="GNU C++ compiler"),
+            make_record("python3-django", summary="High-level Python web development framework"),
+            make_record("linux-image-amd64", summary="Linux for x86_64 machines"),
+            make_record("nodejs", summary="evented I/O for V8 javascript: node.js runtime"),
+        ]
+        catalog_import(path=write_catalog(tmp_path / "tokens.jsonl.gz", records))
+        refresh()
+
+    @pytest.mark.parametrize(
+        ("text", "found"),
+        [
+            ("web/proxy", "nginx"),
+            ("proxy server", "nginx"),
+            ("c++ compiler", "g++"),
+            ("python3-django", "python3-django"),
+            ("django", "python3-django"),
+            ("x86_64", "linux-image-amd64"),
+            ("node.js", "nodejs"),
+        ],
+    )
+    def test_found_as_typed(self, text: str, found: str) -> None:
+        assert names(text + " ") == [found]
+
+
 @pytest.mark.usefixtures("demo_catalog")
 class TestOnTheDemoCatalog:
     @pytest.mark.parametrize(

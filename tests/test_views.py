@@ -11,6 +11,7 @@ from django.test import Client
 from bench.server import WebServer
 from catalog.importer import catalog_import
 from catalog.models import Item
+from catalog.search import query
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
 
@@ -300,3 +301,27 @@ class TestExpensiveSearches:
             422,
             {"error": "This search takes too long to run. Use fewer or longer words, or add a filter."},
         )
+
+
+@pytest.mark.usefixtures("corpus")
+class TestHonestPages:
+    """Past the ranked depth the page says so and links nowhere; estimates say they are."""
+
+    def test_past_the_depth_the_page_says_how_many_are_shown_and_links_no_further(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(query, "RANK_DEPTH", 1)
+
+        html = client.get("/", {"q": "web browser"}).content.decode()
+
+        assert "Showing the best 1 of 2 results for “web browser”; refine your search to see others" in html
+        assert 'rel="next"' not in html
+
+    def test_estimated_counts_are_labelled(self, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(query, "COUNT_CAP", 1)
+
+        html = client.get("/", {"q": "web browser"}).content.decode()
+        body = client.get("/api/search", {"q": "web browser"}).json()
+
+        assert "About " in html and "(estimated counts)" in html and '<span class="count">~' in html
+        assert body["total_is_estimate"] is True and body["total"] >= 1

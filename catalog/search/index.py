@@ -116,6 +116,8 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
             GinIndex(fields=["name_words"], name="searchindex_name_mid_gin", fastupdate=False, condition=MIDDLE_BAND),
             GinIndex(fields=["name_words"], name="searchindex_name_low_gin", fastupdate=False, condition=LOW_BAND),
             GinIndex(fields=["short_words"], name="searchindex_short_top_gin", fastupdate=False, condition=TOP_BAND),
+            GinIndex(fields=["short_words"], name="searchindex_short_mid_gin", fastupdate=False, condition=MIDDLE_BAND),
+            GinIndex(fields=["short_words"], name="searchindex_short_low_gin", fastupdate=False, condition=LOW_BAND),
             *(
                 GinIndex(fields=["document"], name=f"searchindex_doc_{band}_gin", fastupdate=False, condition=q)
                 for band, q in PRIOR_BANDS.items()

@@ -55,6 +55,7 @@ SEARCH_SETTINGS_SQL = (
 MAX_TERMS = 10
 # Quotes, a leading minus or the word "or": the user writes web-search syntax.
 _SYNTAX = re.compile(r'"|(?:^|\s)-\S|\s+or\s+', re.IGNORECASE)
+_OR = re.compile(r"\s+or\s+", re.IGNORECASE)
 _NEGATED_OR_OPERATOR = re.compile(r"^(?:-.*|or)$")
 
 
@@ -140,6 +141,8 @@ class ParsedQuery:
     prefix: bool
     # The text itself, when it uses web-search syntax.
     websearch: str | None
+    # It says "or": not every word must match.
+    any_of: bool
 
 
 def parse(text: str) -> ParsedQuery:
@@ -152,6 +155,7 @@ def parse(text: str) -> ParsedQuery:
         words=[word for word in words if word][:MAX_TERMS],
         prefix=not syntax and not text[-1:].isspace(),
         websearch=text if syntax else None,
+        any_of=bool(_OR.search(text)),
     )
 
 
@@ -171,6 +175,7 @@ def search_params(
         "websearch": query.websearch,
         "categories": list(categories),
         "tags": list(tags),
+        "any_of": query.any_of,
         "by_name": sort == "name",
         "exhaustive": exhaustive,
         "offset": (page - 1) * PAGE_SIZE,

@@ -7,6 +7,7 @@
 --   websearch   text     the query when it uses web-search syntax, else NULL
 --   categories  text[]   category filter (any of them), '{}' for none
 --   tags        text[]   tag filter (all of them), '{}' for none
+--   any_of      boolean  the web-search syntax says "or": not every word must match
 --   by_name     boolean  order by name instead of relevance
 --   exhaustive  boolean  rank every match, skipping no tier: the reference the
 --                        tests and the benchmark compare the tiers with
@@ -112,6 +113,9 @@ query AS (
             websearch_to_tsquery('searchsite_english', %(websearch)s::text),
             catalog_tsquery_and(exact || near ORDER BY position)
         ) AS match,
+        -- Every word in one of its readings: what the tiers sort items by (a
+        -- match holds them all, unless web-search syntax says "or").
+        catalog_tsquery_and(exact || near ORDER BY position) AS words,
         array_agg(exact ORDER BY position) AS exact,
         array_agg(near ORDER BY position) AS near,
         array_agg(idf ORDER BY position) AS idf,
@@ -119,14 +123,11 @@ query AS (
         string_agg(word, '-' ORDER BY position) AS query_name,
         -- The names that are the query: the first tier, looked up by name.
         ARRAY[string_agg(word, '-' ORDER BY position), string_agg(word, ' ' ORDER BY position)] AS exact_names,
-        -- Tiers are skipped only when ranking by relevance the words of a plain
-        -- query: the bounds below assume every word must match.
-        %(websearch)s::text IS NULL AND NOT %(by_name)s::boolean AND NOT %(exhaustive)s::boolean AS safe,
-        -- Every word as typed: the query for names that hold them all so. In
-        -- web-search syntax, the query itself (the name tiers then read the
-        -- names that hold it, and the other name tiers nothing).
-        CASE WHEN %(websearch)s::text IS NULL THEN catalog_tsquery_and(exact ORDER BY position) ELSE
-            websearch_to_tsquery('searchsite_english', %(websearch)s::text) END AS typed,
+        -- Tiers are skipped only when ranking by relevance a query whose every
+        -- word must match (no "or"): the bounds below assume it.
+        NOT %(any_of)s::boolean AND NOT %(by_name)s::boolean AND NOT %(exhaustive)s::boolean AS safe,
+        -- Every word as typed: the query for names that hold them all so.
+        catalog_tsquery_and(exact ORDER BY position) AS typed,
         %(websearch)s::text IS NULL AS plain,
         -- The most an item can score per unit of prior (search_score.sql), by
         -- where it holds the words: all, as typed, in its name (not being
@@ -155,13 +156,14 @@ query AS (
 -- planner uses their partial GIN indexes). The tiers partition the matches:
 -- 1. named as the query; 2. every word, as typed, in the name; then with the
 -- words in the name, or in the short fields, by band of prior: 3. name, top;
--- 4. short fields, top; 5. name, middle; 6. name, low; 7. every other match.
+-- 4. short fields, top; 5. name, middle; 6. short fields, middle; 7. name,
+-- low; 8. elsewhere, top; 9. short fields, low; 10. every other match.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name = ANY ((SELECT exact_names FROM query)::text[]) AND doc.document @@ (SELECT match FROM query)
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[])
@@ -181,7 +183,7 @@ typed_in_name AS MATERIALIZED (
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
@@ -204,8 +206,8 @@ name_top AS MATERIALIZED (
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.name_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
@@ -228,8 +230,8 @@ short_top AS MATERIALIZED (
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT match FROM query) AND doc.prior >= 2.0
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
@@ -252,8 +254,8 @@ name_middle AS MATERIALIZED (
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.name_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
@@ -269,16 +271,16 @@ name_middle_done AS (
     FROM name_middle AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
-name_low AS MATERIALIZED (
+short_middle AS MATERIALIZED (
     SELECT * FROM (
         (SELECT * FROM name_middle)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.name_words @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
-           AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
@@ -287,43 +289,104 @@ name_low AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
+short_middle_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.near_name * 1.6, query.in_short * 1.6, query.elsewhere * 3) AS done
+    FROM short_middle AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+name_low AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM short_middle)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
+           AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM short_middle_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
 name_low_done AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_short * 2.0, query.elsewhere * 3) AS done
+           AND min(tier.score) >= greatest(query.in_short * 1.6, query.elsewhere * 3) AS done
     FROM name_low AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
-candidates AS MATERIALIZED (
+elsewhere_top AS MATERIALIZED (
     SELECT * FROM (
         (SELECT * FROM name_low)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT match FROM query) AND doc.prior >= 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
            AND NOT coalesce((SELECT done FROM name_low_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+elsewhere_top_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.in_short * 1.6, query.elsewhere * 2.0) AS done
+    FROM elsewhere_top AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+short_low AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM elsewhere_top)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT match FROM query)
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior < 1.6
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           AND NOT coalesce((SELECT done FROM elsewhere_top_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+short_low_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= query.elsewhere * 2.0 AS done
+    FROM short_low AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+candidates AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM short_low)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query)
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
-           AND NOT coalesce((SELECT done FROM name_low_done), false))
+           AND NOT coalesce((SELECT done FROM short_low_done), false))
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
-         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.name_words @@ (SELECT match FROM query) AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query) AND doc.prior < 1.6
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
-           AND NOT coalesce((SELECT done FROM name_low_done), false))
+           AND NOT coalesce((SELECT done FROM short_low_done), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
@@ -337,7 +400,7 @@ page AS (
     CROSS JOIN query
     CROSS JOIN LATERAL catalog_search_score(
         doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-        query.exact, query.near, query.idf, query.match, query.phrase, query.query_name) AS score
+        query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
     -- An array, not a join: the ids reach both halves of the overlay as an index condition.
     WHERE doc.id = ANY ((SELECT array_agg(id) FROM shown)::bigint[])
 ),

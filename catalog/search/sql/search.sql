@@ -154,10 +154,11 @@ query AS (
 -- (above) times the top of its prior band (search_document.sql: 3 at most;
 -- the bands are catalog/search/index.py's, written out here so that the
 -- planner uses their partial GIN indexes). The tiers partition the matches:
--- 1. named as the query; 2. every word, as typed, in the name; then with the
--- words in the name, or in the short fields, by band of prior: 3. name, top;
--- 4. short fields, top; 5. name, middle; 6. short fields, middle; 7. name,
--- low; 8. elsewhere, top; 9. short fields, low; 10. every other match.
+-- 1. named as the query; 2. every word, as typed, in the name, top band; then
+-- with the words in the name (some not as typed), or in the short fields, by
+-- band of prior: 3. name, top; 4. short fields, top; 5. as 2, the other
+-- bands; 6. name, middle; 7. short fields, middle; 8. name, low; 9. the other
+-- matches, top; 10. short fields, low; 11. every other match.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
@@ -176,7 +177,7 @@ named_done AS (
     FROM named AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
-typed_in_name AS MATERIALIZED (
+typed_top AS MATERIALIZED (
     SELECT * FROM (
         (SELECT * FROM named)
         UNION ALL
@@ -184,7 +185,7 @@ typed_in_name AS MATERIALIZED (
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND doc.tags @> %(tags)s::text[]
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
@@ -193,15 +194,15 @@ typed_in_name AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-typed_done AS (
+typed_top_done AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.near_name, query.in_short, query.elsewhere) * 3 AS done
-    FROM typed_in_name AS tier, query
+           AND min(tier.score) >= greatest(query.in_name * 2.0, query.near_name * 3, query.in_short * 3, query.elsewhere * 3) AS done
+    FROM typed_top AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
 name_top AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM typed_in_name)
+        (SELECT * FROM typed_top)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -213,13 +214,13 @@ name_top AS MATERIALIZED (
            AND doc.tags @> %(tags)s::text[]
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM typed_done), false))
+           AND NOT coalesce((SELECT done FROM typed_top_done), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
 name_top_done AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.near_name * 2.0, query.in_short * 3, query.elsewhere * 3) AS done
+           AND min(tier.score) >= greatest(query.in_name * 2.0, query.near_name * 2.0, query.in_short * 3, query.elsewhere * 3) AS done
     FROM name_top AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
@@ -243,13 +244,36 @@ short_top AS MATERIALIZED (
 ),
 short_top_done AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.near_name * 2.0, query.in_short * 2.0, query.elsewhere * 3) AS done
+           AND min(tier.score) >= greatest(query.in_name * 2.0, query.near_name * 2.0, query.in_short * 2.0, query.elsewhere * 3) AS done
     FROM short_top AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+typed_rest AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM short_top)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND doc.tags @> %(tags)s::text[]
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT done FROM short_top_done), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+typed_rest_done AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= greatest(query.near_name * 2.0, query.in_short * 2.0, query.elsewhere * 3) AS done
+    FROM typed_rest AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
 name_middle AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM short_top)
+        (SELECT * FROM typed_rest)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -261,7 +285,7 @@ name_middle AS MATERIALIZED (
            AND doc.tags @> %(tags)s::text[]
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM short_top_done), false))
+           AND NOT coalesce((SELECT done FROM typed_rest_done), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),

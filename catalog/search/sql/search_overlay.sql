@@ -6,13 +6,14 @@
 --
 -- {columns} is the document's column list after id (catalog/search/index.py).
 
--- Indexed documents of items with no pending change. The anti-join is cheap: it
--- probes the pending table's item_id index, and the GIN index still picks the rows.
+-- Indexed documents of items with no pending change. NOT IN, not NOT EXISTS:
+-- it stays a filter against a hash of the pending ids, built once, so a scan
+-- under a LIMIT stops early; as an anti-join the planner may hash every
+-- matching row of the index first (100 ms for a common word at a million
+-- items). item_id is never NULL, so the two mean the same.
 SELECT id, {columns}
 FROM catalog_searchindex AS indexed
-WHERE NOT EXISTS (
-    SELECT FROM catalog_searchpending AS pending WHERE pending.item_id = indexed.id
-)
+WHERE indexed.id NOT IN (SELECT pending.item_id FROM catalog_searchpending AS pending)
 
 UNION ALL
 

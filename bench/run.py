@@ -124,8 +124,8 @@ def time_freshness(*, refresh: bool) -> dict[str, float]:
     from bench.freshness import commit_to_searchable, make_backlog
     from catalog.search.refresh import connect, refresh_index
 
-    with connect() as editor, connect() as reader:
-        commit_ms, visible_ms = commit_to_searchable(editor, reader)
+    with connect() as editor:
+        commit_ms, visible_ms = commit_to_searchable(editor)
         figures = {"edit_commit_ms": statistics.median(commit_ms), "visible_ms": statistics.median(visible_ms)}
         if refresh:
             # One refresh claims those 20 edits and the backlog.

@@ -15,8 +15,9 @@ from django.core.checks import CheckMessage, Error
 from django.db import connections
 
 MINIMUM_VERSION = 15
-# unaccent: the text-search configurations; pg_trgm: typo candidates;
-# fuzzystrmatch: levenshtein() to order them. All three are in PostgreSQL's contrib.
+# unaccent: the text-search configurations; fuzzystrmatch: levenshtein() for
+# typo corrections; pg_trgm: migration 0001 creates it (the search no longer
+# reads trigrams). All three are in PostgreSQL's contrib.
 REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "fuzzystrmatch")
 
 

@@ -55,7 +55,8 @@ def main() -> None:
     database.setup_django()
     database.use_database(args.database)
     for row in measure():
-        print(f"{row['ms']:>8.0f} ms  {row['outcome']:<24} {row['query']!r} {row.get('page', '')} {row.get('categories', '')}")
+        options = " ".join(f"{key}={row[key]}" for key in ("page", "categories") if key in row)
+        print(f"{row['ms']:>8.0f} ms  {row['outcome']:<24} {row['query']!r} {options}")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,7 @@
+"""The editors' side: items, categories, tags, synonyms, and the search index's refreshes."""
+
+from __future__ import annotations
+
 from typing import Any
 
 from django.contrib import admin, messages
@@ -8,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from catalog.models import Category, Item, ItemTag, SearchRefresh, Synonym, Tag
-from catalog.search.freshness import index_status
+from catalog.search.freshness import duration_text, index_status
 from catalog.search.refresh import request_refresh
 
 
@@ -49,14 +53,22 @@ class SynonymAdmin(admin.ModelAdmin):
 class SearchRefreshAdmin(admin.ModelAdmin):
     """The refresh history, the index's freshness, and a "Refresh search now" button."""
 
-    list_display = ["started_at", "duration_seconds", "items_claimed", "outcome", "error"]
+    list_display = ["started_at", "duration", "items_claimed", "outcome", "error"]
     list_filter = ["outcome"]
 
+    # The history is a record of what the refresher did: read-only.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: SearchRefresh | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SearchRefresh | None = None) -> bool:
+        return False
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, refresh: SearchRefresh) -> str:
+        return duration_text(refresh.duration_seconds)
 
     def get_urls(self) -> list[URLPattern]:
         refresh = path("refresh/", self.admin_site.admin_view(self.refresh_now), name="catalog_refresh_now")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import timezone
 
-from catalog.models import Item, ItemTag, SearchRefreshRequest, Tag
+from catalog.models import Item, ItemTag, SearchRefresh, SearchRefreshRequest, Tag
 from tests.conftest import refresh
 
 
@@ -98,6 +101,63 @@ class TestEditorsChangesAreSearchable:
         response = client.post("/admin/catalog/searchrefresh/refresh/")
 
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def record_refresh(*, seconds: float, minutes_ago: float = 0) -> SearchRefresh:
+    """A refresh in the history, as the refresher records one."""
+    finished = timezone.now() - timedelta(minutes=minutes_ago)
+    return SearchRefresh.objects.create(
+        started_at=finished - timedelta(seconds=seconds),
+        finished_at=finished,
+        duration_seconds=seconds,
+        items_claimed=3,
+        outcome=SearchRefresh.Outcome.OK,
+    )
+
+
+class TestRefreshHistoryWording:
+    def test_the_history_is_called_search_refreshes(self, editor: Client) -> None:
+        html = editor.get("/admin/").content.decode()
+
+        assert 'href="/admin/catalog/searchrefresh/">Search refreshes</a>' in html and "refreshs" not in html
+
+    def test_durations_read_in_seconds(self, editor: Client) -> None:
+        record_refresh(seconds=2.4321, minutes_ago=5)
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert '<td class="field-duration">2.4 s</td>' in html
+        assert "took 2.4 s" in html and "2.4321" not in html
+
+    def test_a_refresh_under_a_minute_ago_was_just_now(self, editor: Client) -> None:
+        record_refresh(seconds=1.5)
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert "Last refresh: just now (" in html and "0 minutes" not in html
+
+    def test_an_older_refresh_says_how_long_ago(self, editor: Client) -> None:
+        record_refresh(seconds=1.5, minutes_ago=5)
+
+        assert "Last refresh: 5\xa0minutes ago (" in editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+
+class TestRefreshHistoryIsReadOnly:
+    def test_the_list_offers_no_action(self, editor: Client) -> None:
+        record_refresh(seconds=1.5)
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert 'name="action"' not in html and "delete_selected" not in html
+
+    def test_a_refresh_cannot_be_deleted_or_changed(self, editor: Client) -> None:
+        refresh_id = record_refresh(seconds=1.5).id
+
+        assert editor.get(f"/admin/catalog/searchrefresh/{refresh_id}/delete/").status_code == 403
+        assert editor.post(f"/admin/catalog/searchrefresh/{refresh_id}/delete/", {"post": "yes"}).status_code == 403
+        change = editor.get(f"/admin/catalog/searchrefresh/{refresh_id}/change/").content.decode()
+        assert 'name="_save"' not in change and 'class="deletelink"' not in change
+        assert SearchRefresh.objects.filter(id=refresh_id).exists()
 
 
 @pytest.fixture

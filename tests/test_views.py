@@ -10,7 +10,7 @@ from django.test import Client
 
 from bench.server import WebServer
 from catalog.importer import catalog_import
-from catalog.models import Item
+from catalog.models import Item, SearchRefreshRequest
 from catalog.search import query
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
@@ -220,6 +220,38 @@ class TestEscaping:
 
         assert "<script>alert" not in html
         assert "&lt;script&gt;" in html
+
+
+@pytest.mark.usefixtures("corpus")
+class TestFreshnessFooter:
+    """The footer of the search page says how fresh the index is, in plain English."""
+
+    def footer(self, client: Client) -> str:
+        html = client.get("/").content.decode()
+        return " ".join(html[html.index('<footer class="freshness">') : html.index("</footer>")].split()[2:])
+
+    def test_a_refresh_under_a_minute_ago_was_just_now(self, client: Client) -> None:
+        assert self.footer(client) == "Index refreshed just now; the refresher is not running."
+
+    def test_one_edit_is_already_searchable(self, client: Client) -> None:
+        Item.objects.filter(name="vlc").update(summary="edited")
+
+        assert self.footer(client) == (
+            "Index refreshed just now; 1 item edited since then is already searchable; the refresher is not running."
+        )
+
+    def test_several_edits_are_already_searchable(self, client: Client) -> None:
+        Item.objects.filter(name__in=["vlc", "evince", "chromium"]).update(summary="edited")
+
+        assert "; 3 items edited since then are already searchable;" in self.footer(client)
+
+    def test_an_imported_change_waits_for_the_refresh(self, client: Client) -> None:
+        vlc = Item.objects.get(name="vlc")
+        SearchRefreshRequest.objects.create(item_id=vlc.id, requested_at=vlc.updated_at)
+
+        assert "; 1 item edited since then is searchable after the next refresh;" in self.footer(client)
+        Item.objects.filter(name="evince").update(summary="edited")
+        assert "; 2 items edited since then (1 of them searchable after the next refresh);" in self.footer(client)
 
 
 @pytest.mark.usefixtures("corpus")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Item, ItemTag, SearchRefresh, SearchRefreshRequest, Tag
@@ -158,6 +161,36 @@ class TestRefreshHistoryIsReadOnly:
         change = editor.get(f"/admin/catalog/searchrefresh/{refresh_id}/change/").content.decode()
         assert 'name="_save"' not in change and 'class="deletelink"' not in change
         assert SearchRefresh.objects.filter(id=refresh_id).exists()
+
+
+@pytest.mark.usefixtures("corpus")
+class TestItemsShowWhetherTheyAreSearchable:
+    def searchable(self, editor: Client) -> dict[str, str]:
+        """The items change list's "searchable" column, by item name."""
+        html = editor.get("/admin/catalog/item/").content.decode()
+        row = r'<th class="field-name"><a [^>]*>([^<]+)</a></th>.*?<td class="field-searchable">([^<]+)</td>'
+        return dict(re.findall(row, html))
+
+    def test_each_item_says_whether_its_latest_change_is_searchable(self, editor: Client) -> None:
+        Item.objects.filter(name="vlc").update(summary="edited")
+        SearchRefreshRequest.objects.create(item_id=Item.objects.get(name="evince").id, requested_at=timezone.now())
+
+        searchable = self.searchable(editor)
+
+        assert searchable["vlc"] == "yes, edited since the last refresh"
+        assert searchable["evince"] == "after the next refresh"
+        assert searchable["chromium"] == "yes, indexed"
+        assert len(searchable) == 7
+
+    def test_the_column_costs_one_query_for_the_whole_page(self, editor: Client) -> None:
+        Item.objects.filter(name__in=["vlc", "chromium"]).update(summary="edited")
+
+        with CaptureQueriesContext(connection) as queries:
+            editor.get("/admin/catalog/item/")
+
+        reading_pending = [q["sql"] for q in queries.captured_queries if "catalog_searchpending" in q["sql"]]
+        assert len(reading_pending) == 1
+        assert "catalog_searchrefreshrequest" in reading_pending[0]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,59 @@ def test_results_appear_as_you_type_without_a_reload(page: Any) -> None:
     assert page.evaluate("window.marker") == "same page"
     playwright.expect(page.locator("#search-status")).to_contain_text("2 results for “web browser”")
     playwright.expect(page).to_have_url(re.compile(r"\?q=web%20browser"))
+
+
+# Records, in the page, when each keystroke happened (with the box's value after
+# it) and when each response swapped into #results was painted (with its query).
+# A callback after the next animation frame runs once that frame is painted.
+MEASURE_PAINTS = """() => {
+  window.keystrokes = [];
+  window.paints = [];
+  const input = document.getElementById("search-input");
+  let pressed = 0;
+  input.addEventListener("keydown", (event) => { pressed = event.timeStamp; });
+  input.addEventListener("input", () => keystrokes.push({value: input.value, at: pressed}));
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.target.id !== "results") return;  // not the out-of-band swaps of the same response
+    const q = new URL(event.detail.pathInfo.finalRequestPath, location.href).searchParams.get("q") || "";
+    requestAnimationFrame(() => setTimeout(() => paints.push({q, at: performance.now()})));
+  });
+}"""
+
+
+def test_each_keystroke_updates_the_results_in_order_and_the_time_to_paint_is_printed(
+    page: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "web browser"
+    page.goto("/")
+    page.evaluate(MEASURE_PAINTS)
+
+    page.get_by_label("Search packages").press_sequentially(text, delay=150)  # about 80 words a minute
+
+    playwright.expect(results(page)).to_have_count(2)
+    playwright.expect(page.locator("#search-status")).to_contain_text("2 results for “web browser”")
+    page.wait_for_function("paints.length && paints[paints.length - 1].q === 'web browser'")
+    keystrokes, paints = page.evaluate("[keystrokes, paints]")
+    typed = [k["value"] for k in keystrokes]
+    assert typed == [text[: n + 1] for n in range(len(text))]
+    # A stale response never paints over a newer one: painted queries come in the order typed.
+    painted = [typed.index(paint["q"]) for paint in paints]
+    assert painted == sorted(set(painted)) and painted[-1] == len(text) - 1
+    # Keystroke to paint, for each keystroke whose own results were painted
+    # (hx-sync drops a request when the next key comes before its answer).
+    latencies = {paint["q"]: paint["at"] - keystrokes[typed.index(paint["q"])]["at"] for paint in paints}
+    # Of which the request itself (sent after the debounce), answered or dropped.
+    requests = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.initiatorType === 'xmlhttprequest')"
+        ".map(e => e.duration)"
+    )
+    with capsys.disabled():
+        print(
+            f"\nkeystroke to paint, typing {text!r} at 150 ms a key: {len(latencies)} of {len(typed)} keystrokes "
+            f"painted, median {statistics.median(latencies.values()):.0f} ms, "
+            f"max {max(latencies.values()):.0f} ms, last key {latencies[text]:.0f} ms; "
+            f"{len(requests)} requests, median {statistics.median(requests):.0f} ms"
+        )
 
 
 def test_a_prefix_finds_results_while_typing(page: Any) -> None:

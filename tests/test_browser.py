@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from catalog.importer import catalog_import
+from catalog.search import query
 from tests.conftest import CORPUS, refresh, write_catalog
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -193,6 +194,29 @@ def test_keyboard_navigation(page: Any) -> None:
     page.keyboard.press("Escape")
     playwright.expect(page.get_by_label("Search packages")).to_have_value("")
     playwright.expect(results(page)).to_have_count(0)
+
+
+def test_page_numbers_move_through_the_results(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "PAGE_SIZE", 1)  # the live server runs in this process
+    page.goto("/?q=vlc+or+browser")
+    pages = page.get_by_role("navigation", name="Result pages")
+    playwright.expect(pages.locator("li")).to_have_text(["1", "2", "3", "4"])
+    playwright.expect(pages.locator("[aria-current=page]")).to_have_text("1")
+    playwright.expect(pages.locator("[rel=prev]")).to_have_count(0)
+    first = results(page).inner_text()
+
+    pages.get_by_role("link", name="Page 3").click()
+
+    playwright.expect(page).to_have_url(re.compile(r"\?q=vlc\+or\+browser&page=3$"))
+    playwright.expect(pages.locator("[aria-current=page]")).to_have_text("3")
+    playwright.expect(results(page)).to_have_count(1)
+    playwright.expect(results(page)).not_to_have_text(first)
+    pages.get_by_role("link", name="Next →").click()
+    playwright.expect(pages.locator("[aria-current=page]")).to_have_text("4")
+    playwright.expect(pages.locator("[rel=next]")).to_have_count(0)
+    pages.get_by_role("link", name="Page 1").click()
+    playwright.expect(page).to_have_url(re.compile(r"\?q=vlc\+or\+browser$"))
+    playwright.expect(results(page)).to_have_text([first])
 
 
 def test_back_and_forward_restore_query_filters_and_page(page: Any) -> None:

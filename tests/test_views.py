@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,55 @@ class TestFreshnessFooter:
         assert "; 1 item edited since then is searchable after the next refresh;" in self.footer(client)
         Item.objects.filter(name="evince").update(summary="edited")
         assert "; 2 items edited since then (1 of them searchable after the next refresh);" in self.footer(client)
+
+
+def page_links(html: str) -> tuple[list[str], list[str]]:
+    """The pagination as shown: its entries' text ("1", "…", ...) and the current page's."""
+    nav = html[html.index('<nav class="pagination"') : html.index("</nav>")]
+    entries = [re.sub(r"<[^>]+>", "", entry) for entry in re.findall(r"<li>(.*?)</li>", nav)]
+    return entries, re.findall(r'<span aria-current="page">(\d+)</span>', nav)
+
+
+@pytest.fixture
+def twelve_pages(corpus: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve items matching "zorblax", one result per page."""
+    records = [make_record(f"zorblax-{n:02}", summary="the zorblax tool") for n in range(1, 13)]
+    catalog_import(path=write_catalog(tmp_path / "zorblax.jsonl.gz", records))
+    refresh()
+    monkeypatch.setattr(query, "PAGE_SIZE", 1)
+
+
+@pytest.mark.usefixtures("twelve_pages")
+class TestPageNumbers:
+    def test_first_previous_nearby_pages_next_and_last(self, client: Client) -> None:
+        html = client.get("/", {"q": "zorblax", "page": "6"}).content.decode()
+
+        assert page_links(html) == (["1", "…", "4", "5", "6", "7", "8", "…", "12"], ["6"])
+        assert '<a rel="prev" href="?q=zorblax&amp;page=5">' in html
+        assert '<a rel="next" href="?q=zorblax&amp;page=7">' in html
+        # The first page is the search's own address: no page=1.
+        assert '<a href="?q=zorblax" aria-label="Page 1">1</a>' in html
+        assert '<a href="?q=zorblax&amp;page=12" aria-label="Page 12">12</a>' in html
+
+    def test_the_first_page_has_no_previous_and_the_last_no_next(self, client: Client) -> None:
+        first = client.get("/", {"q": "zorblax"}).content.decode()
+        last = client.get("/", {"q": "zorblax", "page": "12"}).content.decode()
+
+        assert page_links(first) == (["1", "2", "3", "…", "12"], ["1"]) and 'rel="prev"' not in first
+        assert page_links(last) == (["1", "…", "10", "11", "12"], ["12"]) and 'rel="next"' not in last
+
+    def test_pages_stop_at_the_ranked_depth(self, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(query, "RANK_DEPTH", 5)
+
+        html = client.get("/", {"q": "zorblax", "page": "5"}).content.decode()
+
+        assert page_links(html) == (["1", "2", "3", "4", "5"], ["5"])
+        assert 'rel="next"' not in html and "page=6" not in html
+
+    def test_the_htmx_fragment_has_the_same_page_numbers(self, client: Client) -> None:
+        html = client.get("/", {"q": "zorblax", "page": "2"}, headers=HX).content.decode()
+
+        assert page_links(html) == (["1", "2", "3", "4", "…", "12"], ["2"])
 
 
 @pytest.mark.usefixtures("corpus")

@@ -51,6 +51,8 @@ def search(request: HttpRequest) -> HttpResponse:
         "error": error,
         "examples": EXAMPLE_QUERIES,
         "pages": page_numbers(result),
+        # Item links carry the search, so the item page can link back to it.
+        "search_query": form.query_string(),
     }
     # htmx swaps in the results alone; a history restore needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
@@ -74,7 +76,9 @@ def page_numbers(result: SearchResult) -> list[int | None]:
 @require_GET
 def item_detail(request: HttpRequest, name: str) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("category").prefetch_related("tags"), name=name)
-    return render(request, "catalog/item_detail.html", {"item": item})
+    # The search the person came from, re-validated, for the link back to its results.
+    search_query = SearchForm(request.GET).query_string()
+    return render(request, "catalog/item_detail.html", {"item": item, "search_query": search_query})
 
 
 @require_GET

@@ -61,9 +61,9 @@ class TestEditorsChangesAreSearchable:
         response = editor.post(f"/admin/catalog/item/{vlc.id}/change/", form)
 
         assert response.status_code == 302, response.content.decode()[:2000]
-        assert 'href="/items/vlc/"' in editor.get("/", {"q": "zorblax"}).content.decode()
-        assert 'href="/items/vlc/"' in editor.get("/", {"q": "glorping"}).content.decode()
-        assert 'href="/items/vlc/"' not in editor.get("/", {"q": "streamer"}).content.decode()
+        assert 'href="/items/vlc/?q=zorblax"' in editor.get("/", {"q": "zorblax"}).content.decode()
+        assert 'href="/items/vlc/?q=glorping"' in editor.get("/", {"q": "glorping"}).content.decode()
+        assert 'href="/items/vlc/?q=streamer"' not in editor.get("/", {"q": "streamer"}).content.decode()
 
     def test_popularity_is_shown_and_an_edit_of_it_reorders_the_search_at_once(self, editor: Client) -> None:
         for name in ("zorblax-one", "zorblax-two"):

@@ -188,12 +188,27 @@ def test_keyboard_navigation(page: Any) -> None:
     page.keyboard.press("ArrowDown")
     name = first.inner_text()
     page.keyboard.press("Enter")
-    playwright.expect(page).to_have_url(re.compile(f"/items/{name}/$"))
+    playwright.expect(page).to_have_url(re.compile(f"/items/{name}/\\?q=browser$"))
     page.go_back()
     page.get_by_label("Search packages").focus()
     page.keyboard.press("Escape")
     playwright.expect(page.get_by_label("Search packages")).to_have_value("")
     playwright.expect(results(page)).to_have_count(0)
+
+
+def test_escape_leaves_a_clean_address(page: Any, site: str) -> None:
+    page.goto("/")
+    box = page.get_by_label("Search packages")
+    box.press_sequentially("vlc", delay=40)
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=vlc$"))
+
+    box.press("Escape")
+
+    playwright.expect(results(page)).to_have_count(0)
+    playwright.expect(page).to_have_url(f"{site}/")
+    box.press("Escape")  # in the empty box
+    playwright.expect(page.locator("#search-status")).to_have_text("Type to search the catalog")
+    playwright.expect(page).to_have_url(f"{site}/")
 
 
 def test_page_numbers_move_through_the_results(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -217,6 +232,39 @@ def test_page_numbers_move_through_the_results(page: Any, monkeypatch: pytest.Mo
     pages.get_by_role("link", name="Page 1").click()
     playwright.expect(page).to_have_url(re.compile(r"\?q=vlc\+or\+browser$"))
     playwright.expect(results(page)).to_have_text([first])
+
+
+def test_back_to_results_returns_to_the_same_query_filters_and_page(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "PAGE_SIZE", 1)
+    page.goto("/?q=browser")
+    page.locator(".facets a", has_text="role::program").click()
+    playwright.expect(page.locator(".chip")).to_have_count(1)
+    page.get_by_role("link", name="Page 2").click()
+    playwright.expect(page.locator("[aria-current=page]")).to_have_text("2")
+    name = results(page).inner_text()
+
+    results(page).click()
+    playwright.expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.get_by_role("link", name="← Back to results").click()
+
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=browser&tag=role%3A%3Aprogram&page=2$"))
+    playwright.expect(page.get_by_label("Search packages")).to_have_value("browser")
+    playwright.expect(page.locator(".chip")).to_have_text(re.compile("tag: role::program"))
+    playwright.expect(page.locator("[aria-current=page]")).to_have_text("2")
+    playwright.expect(results(page)).to_have_text([name])
+
+
+def test_sorting_keeps_the_query_and_leaves_the_default_out_of_the_address(page: Any) -> None:
+    page.goto("/?q=browser")
+
+    page.get_by_label("Sort").select_option("name")
+
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=browser&sort=name$"))
+    playwright.expect(results(page)).to_have_text(["chromium", "firefox-esr"])
+    playwright.expect(page.get_by_label("Search packages")).to_have_value("browser")
+    page.get_by_label("Sort").select_option("relevance")
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=browser$"))
+    playwright.expect(page.get_by_label("Search packages")).to_have_value("browser")
 
 
 def test_back_and_forward_restore_query_filters_and_page(page: Any) -> None:
@@ -245,5 +293,9 @@ def test_the_form_works_with_javascript_disabled(site: str) -> None:
         playwright.expect(page).to_have_url(re.compile(r"\?q=web\+browser"))
         playwright.expect(results(page)).to_have_count(2)
         page.locator(".facets a", has_text="works-with::pdf").click()
+        playwright.expect(results(page)).to_have_text(["firefox-esr"])
+        results(page).click()
+        page.get_by_role("link", name="← Back to results").click()
+        playwright.expect(page).to_have_url(re.compile(r"/\?q=web\+browser&tag=works-with%3A%3Apdf$"))
         playwright.expect(results(page)).to_have_text(["firefox-esr"])
         browser.close()

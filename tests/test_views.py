@@ -40,7 +40,7 @@ class TestSearchPage:
         assert response.status_code == 200
         assert html.startswith("<!doctype html>")
         assert 'action="/"' in html and 'name="q"' in html and 'value="web browser"' in html
-        assert 'href="/items/firefox-esr/"' in html and 'href="/items/chromium/"' in html
+        assert 'href="/items/firefox-esr/?q=web+browser"' in html and 'href="/items/chromium/?q=web+browser"' in html
         assert "2 results for “web browser”" in html
         assert "<mark>" in html
         assert response.headers["Vary"] == "HX-Request"
@@ -50,7 +50,7 @@ class TestSearchPage:
 
         html = response.content.decode()
         assert "<html" not in html and "<form" not in html
-        assert 'href="/items/chromium/"' in html
+        assert 'href="/items/chromium/?q=web+browser"' in html
         assert '<span id="search-status" hx-swap-oob="innerHTML">2 results for “web browser”' in html
 
     def test_history_restore_gets_the_full_page(self, client: Client) -> None:
@@ -73,7 +73,8 @@ class TestSearchPage:
         response = client.get("/", {"q": "web browser", "page": page})
 
         assert response.status_code == 200
-        assert 'href="/items/chromium/"' in response.content.decode()
+        # An invalid page is no page: the links leave it out.
+        assert 'href="/items/chromium/?q=web+browser"' in response.content.decode()
 
     @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x01b\x7f"])
     def test_hostile_queries_get_a_page(self, client: Client, text: str) -> None:
@@ -305,6 +306,34 @@ class TestPageNumbers:
 
 
 @pytest.mark.usefixtures("corpus")
+class TestBackToResults:
+    def test_result_links_carry_the_search(self, client: Client) -> None:
+        html = client.get("/", {"q": "browser", "tag": "web::browser", "sort": "name"}).content.decode()
+
+        assert 'href="/items/chromium/?q=browser&amp;tag=web%3A%3Abrowser&amp;sort=name"' in html
+
+    def test_the_item_page_links_back_to_the_same_query_filters_and_page(self, client: Client) -> None:
+        params = {"q": "vlc", "category": "video", "sort": "name", "page": "2"}
+
+        html = client.get("/items/vlc/", params).content.decode()
+
+        assert (
+            '<a class="back" href="/?q=vlc&amp;category=video&amp;sort=name&amp;page=2">← Back to results</a>' in html
+        )
+        assert '<link rel="canonical" href="/items/vlc/">' in html
+
+    def test_the_search_it_carries_is_validated(self, client: Client) -> None:
+        params = {"q": "a\x01b", "page": "abc", "sort": "evil", "tag": "", "next": "//evil.example"}
+
+        html = client.get("/items/vlc/", params).content.decode()
+
+        assert '<a class="back" href="/?q=a+b">← Back to results</a>' in html
+
+    def test_without_a_search_it_links_to_the_search_page(self, client: Client) -> None:
+        assert '<a class="back" href="/">← Search</a>' in client.get("/items/vlc/").content.decode()
+
+
+@pytest.mark.usefixtures("corpus")
 class TestItemDetail:
     def test_shows_the_item(self, client: Client) -> None:
         html = client.get("/items/firefox-esr/").content.decode()
@@ -323,7 +352,7 @@ class TestItemDetail:
         catalog_import(path=write_catalog(tmp_path / "slash.jsonl.gz", [make_record("vlc/extra", summary="zorblax")]))
         refresh()
 
-        assert 'href="/items/vlc/extra/"' in client.get("/", {"q": "zorblax"}).content.decode()
+        assert 'href="/items/vlc/extra/?q=zorblax"' in client.get("/", {"q": "zorblax"}).content.decode()
         assert "<h1>vlc/extra</h1>" in client.get("/items/vlc/extra/").content.decode()
 
     def test_unknown_item_is_404(self, client: Client) -> None:

@@ -254,6 +254,31 @@ def test_back_to_results_returns_to_the_same_query_filters_and_page(page: Any, m
     playwright.expect(results(page)).to_have_text([name])
 
 
+def test_a_failed_search_shows_the_error_where_the_results_were(page: Any) -> None:
+    page.goto("/?q=browser")
+    playwright.expect(results(page)).to_have_count(2)
+    box = page.get_by_label("Search packages")
+    alert = page.locator("#results [role=alert]")
+
+    page.route(re.compile(r"[?&]q=vlc(&|$)"), lambda route: route.fulfill(status=500, body="boom"))
+    box.fill("vlc")
+
+    playwright.expect(alert).to_have_text("The search failed on the server. Try again in a moment.")
+    playwright.expect(results(page)).to_have_count(0)
+    playwright.expect(page.locator("#search-status")).to_have_text("")
+
+    page.route(re.compile(r"[?&]q=evince(&|$)"), lambda route: route.abort())
+    box.fill("evince")
+
+    playwright.expect(alert).to_have_text("The search could not reach the server. Check your connection and try again.")
+    playwright.expect(results(page)).to_have_count(0)
+
+    page.unroute_all()
+    box.fill("thunderb")
+    playwright.expect(results(page)).to_have_text(["thunderbird"])
+    playwright.expect(alert).to_have_count(0)
+
+
 def test_sorting_keeps_the_query_and_leaves_the_default_out_of_the_address(page: Any) -> None:
     page.goto("/?q=browser")
 

@@ -1,12 +1,12 @@
 // Keyboard and state for the search page. htmx does the requests; this file
 // only moves focus, keeps the form in step with the results, keeps addresses
-// free of empty parameters, and reports errors.
+// free of empty parameters, and shows failed searches.
 (() => {
   "use strict";
   const input = document.getElementById("search-input");
   const form = document.getElementById("search-form");
   const results = document.getElementById("results");
-  const error = document.getElementById("search-error");
+  const status = document.getElementById("search-status");
   const sort = document.getElementById("sort");
   if (!input || !form || !results) return;
   // The first option is the server's default sort.
@@ -66,8 +66,14 @@
     }
   });
 
-  document.body.addEventListener("htmx:beforeRequest", () => { if (error) error.hidden = true; });
-  const failed = () => { if (error) error.hidden = false; };
-  document.body.addEventListener("htmx:responseError", failed);
-  document.body.addEventListener("htmx:sendError", failed);
+  // A failed search shows why where the results were, so no stale result stays
+  // on screen as if it answered the query typed.
+  const failed = (templateId) => () => {
+    const template = document.getElementById(templateId);
+    if (!template) return;
+    results.replaceChildren(template.content.cloneNode(true));
+    if (status) status.textContent = "";
+  };
+  document.body.addEventListener("htmx:sendError", failed("search-offline"));
+  document.body.addEventListener("htmx:responseError", failed("search-failed"));
 })();

@@ -1,15 +1,30 @@
-from typing import Any
+"""The editors' side: items, categories, tags, synonyms, and the search index's refreshes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from catalog.models import Category, Item, ItemTag, SearchRefresh, Synonym, Tag
-from catalog.search.freshness import index_status
+from catalog.models import Category, Item, ItemTag, SearchPending, SearchRefresh, SearchRefreshRequest, Synonym, Tag
+from catalog.search.freshness import duration_text, index_status
 from catalog.search.refresh import request_refresh
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class SearchState(TypedDict):
+    """What ItemAdmin's queryset adds to each item: where its latest change stands."""
+
+    search_pending: bool
+    search_requested: bool
 
 
 class ItemTagInline(admin.TabularInline):
@@ -20,11 +35,31 @@ class ItemTagInline(admin.TabularInline):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["name", "summary", "category", "popularity", "version", "updated_at"]
+    list_display = ["name", "summary", "category", "popularity", "version", "updated_at", "searchable"]
     list_filter = ["category", "priority"]
     search_fields = ["name", "summary"]
     autocomplete_fields = ["category"]
     inlines = [ItemTagInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
+        """Each item with its search state, in the page's one query rather than one query per row."""
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                search_pending=Exists(SearchPending.objects.filter(item_id=OuterRef("pk"))),
+                search_requested=Exists(SearchRefreshRequest.objects.filter(item_id=OuterRef("pk"))),
+            )
+        )
+
+    @admin.display(description="searchable")
+    def searchable(self, item: WithAnnotations[Item, SearchState]) -> str:
+        """An edit is searchable at once (the overlay); an import's change only after the next refresh."""
+        if item.search_pending:
+            return "yes, edited since the last refresh"
+        if item.search_requested:
+            return "after the next refresh"
+        return "yes, indexed"
 
 
 @admin.register(Category)
@@ -49,14 +84,22 @@ class SynonymAdmin(admin.ModelAdmin):
 class SearchRefreshAdmin(admin.ModelAdmin):
     """The refresh history, the index's freshness, and a "Refresh search now" button."""
 
-    list_display = ["started_at", "duration_seconds", "items_claimed", "outcome", "error"]
+    list_display = ["started_at", "duration", "items_claimed", "outcome", "error"]
     list_filter = ["outcome"]
 
+    # The history is a record of what the refresher did: read-only.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: SearchRefresh | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SearchRefresh | None = None) -> bool:
+        return False
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, refresh: SearchRefresh) -> str:
+        return duration_text(refresh.duration_seconds)
 
     def get_urls(self) -> list[URLPattern]:
         refresh = path("refresh/", self.admin_site.admin_view(self.refresh_now), name="catalog_refresh_now")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 
@@ -56,3 +57,19 @@ class SearchForm(forms.Form):
             "tags": data.get("tag", []),
             "sort": data.get("sort") or SORTS[0],
         }
+
+    def query_string(self) -> str:
+        """The search as a query string to link back to it ("?q=vlc&page=2", "" for none).
+
+        Built from the validated parameters, with defaults left out: whatever a
+        request carried, the link holds only a valid search.
+        """
+        params = self.search_params()
+        pairs = [("q", params["text"])] if params["text"] else []
+        pairs += [("category", value) for value in params["categories"]]
+        pairs += [("tag", value) for value in params["tags"]]
+        if params["sort"] != SORTS[0]:
+            pairs.append(("sort", params["sort"]))
+        if params["page"] > 1:
+            pairs.append(("page", str(params["page"])))
+        return f"?{urlencode(pairs)}" if pairs else ""

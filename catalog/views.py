@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -18,6 +19,10 @@ from catalog.search.query import SearchResult, SearchTooExpensive, document_sear
 
 # Offered on the empty page and when nothing matches.
 EXAMPLE_QUERIES = ["web browser", "pdf viewer", "vlc", "text editor", "thunderb"]
+
+# Page numbers shown on each side of the current one, and at each end.
+NEARBY_PAGES = 2
+END_PAGES = 1
 
 # Item text may hold markup: keep it inert even where a client pastes JSON into HTML.
 _HTML_SAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
@@ -39,7 +44,16 @@ def search(request: HttpRequest) -> HttpResponse:
     except SearchTooExpensive as exc:
         result = SearchResult(query=params["text"], total=0, page=params["page"], took_ms=0.0, hits=[])
         status, error = 422, str(exc)
-    context = {"form": form, "params": params, "result": result, "error": error, "examples": EXAMPLE_QUERIES}
+    context = {
+        "form": form,
+        "params": params,
+        "result": result,
+        "error": error,
+        "examples": EXAMPLE_QUERIES,
+        "pages": page_numbers(result),
+        # Item links carry the search, so the item page can link back to it.
+        "search_query": form.query_string(),
+    }
     # htmx swaps in the results alone; a history restore needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
         # "partial": the status and filters outside #results come along out of band.
@@ -47,10 +61,24 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/search.html", {**context, "index": index_status()}, status=status)
 
 
+def page_numbers(result: SearchResult) -> list[int | None]:
+    """The pages to link: the first, those near the current one, the last; None for a gap.
+
+    Django's elided range over ``result.num_pages`` (one "row" per page), which
+    stops at the ranked depth: no link leads past the pages the result offers.
+    """
+    pages = Paginator(range(result.num_pages), per_page=1)
+    current = min(result.page, pages.num_pages)
+    numbers = pages.get_elided_page_range(current, on_each_side=NEARBY_PAGES, on_ends=END_PAGES)
+    return [number if isinstance(number, int) else None for number in numbers]
+
+
 @require_GET
 def item_detail(request: HttpRequest, name: str) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("category").prefetch_related("tags"), name=name)
-    return render(request, "catalog/item_detail.html", {"item": item})
+    # The search the person came from, re-validated, for the link back to its results.
+    search_query = SearchForm(request.GET).query_string()
+    return render(request, "catalog/item_detail.html", {"item": item, "search_query": search_query})
 
 
 @require_GET

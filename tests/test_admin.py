@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from catalog.models import Item, ItemTag, SearchRefreshRequest, Tag
+from catalog.models import Item, ItemTag, SearchRefresh, SearchRefreshRequest, Tag
 from tests.conftest import refresh
 
 
@@ -55,9 +61,9 @@ class TestEditorsChangesAreSearchable:
         response = editor.post(f"/admin/catalog/item/{vlc.id}/change/", form)
 
         assert response.status_code == 302, response.content.decode()[:2000]
-        assert 'href="/items/vlc/"' in editor.get("/", {"q": "zorblax"}).content.decode()
-        assert 'href="/items/vlc/"' in editor.get("/", {"q": "glorping"}).content.decode()
-        assert 'href="/items/vlc/"' not in editor.get("/", {"q": "streamer"}).content.decode()
+        assert 'href="/items/vlc/?q=zorblax"' in editor.get("/", {"q": "zorblax"}).content.decode()
+        assert 'href="/items/vlc/?q=glorping"' in editor.get("/", {"q": "glorping"}).content.decode()
+        assert 'href="/items/vlc/?q=streamer"' not in editor.get("/", {"q": "streamer"}).content.decode()
 
     def test_popularity_is_shown_and_an_edit_of_it_reorders_the_search_at_once(self, editor: Client) -> None:
         for name in ("zorblax-one", "zorblax-two"):
@@ -98,6 +104,93 @@ class TestEditorsChangesAreSearchable:
         response = client.post("/admin/catalog/searchrefresh/refresh/")
 
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def record_refresh(*, seconds: float, minutes_ago: float = 0) -> SearchRefresh:
+    """A refresh in the history, as the refresher records one."""
+    finished = timezone.now() - timedelta(minutes=minutes_ago)
+    return SearchRefresh.objects.create(
+        started_at=finished - timedelta(seconds=seconds),
+        finished_at=finished,
+        duration_seconds=seconds,
+        items_claimed=3,
+        outcome=SearchRefresh.Outcome.OK,
+    )
+
+
+class TestRefreshHistoryWording:
+    def test_the_history_is_called_search_refreshes(self, editor: Client) -> None:
+        html = editor.get("/admin/").content.decode()
+
+        assert 'href="/admin/catalog/searchrefresh/">Search refreshes</a>' in html and "refreshs" not in html
+
+    def test_durations_read_in_seconds(self, editor: Client) -> None:
+        record_refresh(seconds=2.4321, minutes_ago=5)
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert '<td class="field-duration">2.4 s</td>' in html
+        assert "took 2.4 s" in html and "2.4321" not in html
+
+    def test_a_refresh_under_a_minute_ago_was_just_now(self, editor: Client) -> None:
+        record_refresh(seconds=1.5)
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert "Last refresh: just now (" in html and "0 minutes" not in html
+
+    def test_an_older_refresh_says_how_long_ago(self, editor: Client) -> None:
+        record_refresh(seconds=1.5, minutes_ago=5)
+
+        assert "Last refresh: 5\xa0minutes ago (" in editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+
+class TestRefreshHistoryIsReadOnly:
+    def test_the_list_offers_no_action(self, editor: Client) -> None:
+        record_refresh(seconds=1.5)
+
+        html = editor.get("/admin/catalog/searchrefresh/").content.decode()
+
+        assert 'name="action"' not in html and "delete_selected" not in html
+
+    def test_a_refresh_cannot_be_deleted_or_changed(self, editor: Client) -> None:
+        refresh_id = record_refresh(seconds=1.5).id
+
+        assert editor.get(f"/admin/catalog/searchrefresh/{refresh_id}/delete/").status_code == 403
+        assert editor.post(f"/admin/catalog/searchrefresh/{refresh_id}/delete/", {"post": "yes"}).status_code == 403
+        change = editor.get(f"/admin/catalog/searchrefresh/{refresh_id}/change/").content.decode()
+        assert 'name="_save"' not in change and 'class="deletelink"' not in change
+        assert SearchRefresh.objects.filter(id=refresh_id).exists()
+
+
+@pytest.mark.usefixtures("corpus")
+class TestItemsShowWhetherTheyAreSearchable:
+    def searchable(self, editor: Client) -> dict[str, str]:
+        """The items change list's "searchable" column, by item name."""
+        html = editor.get("/admin/catalog/item/").content.decode()
+        row = r'<th class="field-name"><a [^>]*>([^<]+)</a></th>.*?<td class="field-searchable">([^<]+)</td>'
+        return dict(re.findall(row, html))
+
+    def test_each_item_says_whether_its_latest_change_is_searchable(self, editor: Client) -> None:
+        Item.objects.filter(name="vlc").update(summary="edited")
+        SearchRefreshRequest.objects.create(item_id=Item.objects.get(name="evince").id, requested_at=timezone.now())
+
+        searchable = self.searchable(editor)
+
+        assert searchable["vlc"] == "yes, edited since the last refresh"
+        assert searchable["evince"] == "after the next refresh"
+        assert searchable["chromium"] == "yes, indexed"
+        assert len(searchable) == 7
+
+    def test_the_column_costs_one_query_for_the_whole_page(self, editor: Client) -> None:
+        Item.objects.filter(name__in=["vlc", "chromium"]).update(summary="edited")
+
+        with CaptureQueriesContext(connection) as queries:
+            editor.get("/admin/catalog/item/")
+
+        reading_pending = [q["sql"] for q in queries.captured_queries if "catalog_searchpending" in q["sql"]]
+        assert len(reading_pending) == 1
+        assert "catalog_searchrefreshrequest" in reading_pending[0]
 
 
 @pytest.fixture

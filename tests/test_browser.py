@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from catalog.importer import catalog_import
+from catalog.search import query
 from tests.conftest import CORPUS, refresh, write_catalog
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -63,6 +65,59 @@ def test_results_appear_as_you_type_without_a_reload(page: Any) -> None:
     assert page.evaluate("window.marker") == "same page"
     playwright.expect(page.locator("#search-status")).to_contain_text("2 results for “web browser”")
     playwright.expect(page).to_have_url(re.compile(r"\?q=web%20browser"))
+
+
+# Records, in the page, when each keystroke happened (with the box's value after
+# it) and when each response swapped into #results was painted (with its query).
+# A callback after the next animation frame runs once that frame is painted.
+MEASURE_PAINTS = """() => {
+  window.keystrokes = [];
+  window.paints = [];
+  const input = document.getElementById("search-input");
+  let pressed = 0;
+  input.addEventListener("keydown", (event) => { pressed = event.timeStamp; });
+  input.addEventListener("input", () => keystrokes.push({value: input.value, at: pressed}));
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.target.id !== "results") return;  // not the out-of-band swaps of the same response
+    const q = new URL(event.detail.pathInfo.finalRequestPath, location.href).searchParams.get("q") || "";
+    requestAnimationFrame(() => setTimeout(() => paints.push({q, at: performance.now()})));
+  });
+}"""
+
+
+def test_each_keystroke_updates_the_results_in_order_and_the_time_to_paint_is_printed(
+    page: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "web browser"
+    page.goto("/")
+    page.evaluate(MEASURE_PAINTS)
+
+    page.get_by_label("Search packages").press_sequentially(text, delay=150)  # about 80 words a minute
+
+    playwright.expect(results(page)).to_have_count(2)
+    playwright.expect(page.locator("#search-status")).to_contain_text("2 results for “web browser”")
+    page.wait_for_function("paints.length && paints[paints.length - 1].q === 'web browser'")
+    keystrokes, paints = page.evaluate("[keystrokes, paints]")
+    typed = [k["value"] for k in keystrokes]
+    assert typed == [text[: n + 1] for n in range(len(text))]
+    # A stale response never paints over a newer one: painted queries come in the order typed.
+    painted = [typed.index(paint["q"]) for paint in paints]
+    assert painted == sorted(set(painted)) and painted[-1] == len(text) - 1
+    # Keystroke to paint, for each keystroke whose own results were painted
+    # (hx-sync drops a request when the next key comes before its answer).
+    latencies = {paint["q"]: paint["at"] - keystrokes[typed.index(paint["q"])]["at"] for paint in paints}
+    # Of which the request itself (sent after the debounce), answered or dropped.
+    requests = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.initiatorType === 'xmlhttprequest')"
+        ".map(e => e.duration)"
+    )
+    with capsys.disabled():
+        print(
+            f"\nkeystroke to paint, typing {text!r} at 150 ms a key: {len(latencies)} of {len(typed)} keystrokes "
+            f"painted, median {statistics.median(latencies.values()):.0f} ms, "
+            f"max {max(latencies.values()):.0f} ms, last key {latencies[text]:.0f} ms; "
+            f"{len(requests)} requests, median {statistics.median(requests):.0f} ms"
+        )
 
 
 def test_a_prefix_finds_results_while_typing(page: Any) -> None:
@@ -133,12 +188,108 @@ def test_keyboard_navigation(page: Any) -> None:
     page.keyboard.press("ArrowDown")
     name = first.inner_text()
     page.keyboard.press("Enter")
-    playwright.expect(page).to_have_url(re.compile(f"/items/{name}/$"))
+    playwright.expect(page).to_have_url(re.compile(f"/items/{name}/\\?q=browser$"))
     page.go_back()
     page.get_by_label("Search packages").focus()
     page.keyboard.press("Escape")
     playwright.expect(page.get_by_label("Search packages")).to_have_value("")
     playwright.expect(results(page)).to_have_count(0)
+
+
+def test_escape_leaves_a_clean_address(page: Any, site: str) -> None:
+    page.goto("/")
+    box = page.get_by_label("Search packages")
+    box.press_sequentially("vlc", delay=40)
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=vlc$"))
+
+    box.press("Escape")
+
+    playwright.expect(results(page)).to_have_count(0)
+    playwright.expect(page).to_have_url(f"{site}/")
+    box.press("Escape")  # in the empty box
+    playwright.expect(page.locator("#search-status")).to_have_text("Type to search the catalog")
+    playwright.expect(page).to_have_url(f"{site}/")
+
+
+def test_page_numbers_move_through_the_results(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "PAGE_SIZE", 1)  # the live server runs in this process
+    page.goto("/?q=vlc+or+browser")
+    pages = page.get_by_role("navigation", name="Result pages")
+    playwright.expect(pages.locator("li")).to_have_text(["1", "2", "3", "4"])
+    playwright.expect(pages.locator("[aria-current=page]")).to_have_text("1")
+    playwright.expect(pages.locator("[rel=prev]")).to_have_count(0)
+    first = results(page).inner_text()
+
+    pages.get_by_role("link", name="Page 3").click()
+
+    playwright.expect(page).to_have_url(re.compile(r"\?q=vlc\+or\+browser&page=3$"))
+    playwright.expect(pages.locator("[aria-current=page]")).to_have_text("3")
+    playwright.expect(results(page)).to_have_count(1)
+    playwright.expect(results(page)).not_to_have_text(first)
+    pages.get_by_role("link", name="Next →").click()
+    playwright.expect(pages.locator("[aria-current=page]")).to_have_text("4")
+    playwright.expect(pages.locator("[rel=next]")).to_have_count(0)
+    pages.get_by_role("link", name="Page 1").click()
+    playwright.expect(page).to_have_url(re.compile(r"\?q=vlc\+or\+browser$"))
+    playwright.expect(results(page)).to_have_text([first])
+
+
+def test_back_to_results_returns_to_the_same_query_filters_and_page(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "PAGE_SIZE", 1)
+    page.goto("/?q=browser")
+    page.locator(".facets a", has_text="role::program").click()
+    playwright.expect(page.locator(".chip")).to_have_count(1)
+    page.get_by_role("link", name="Page 2").click()
+    playwright.expect(page.locator("[aria-current=page]")).to_have_text("2")
+    name = results(page).inner_text()
+
+    results(page).click()
+    playwright.expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.get_by_role("link", name="← Back to results").click()
+
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=browser&tag=role%3A%3Aprogram&page=2$"))
+    playwright.expect(page.get_by_label("Search packages")).to_have_value("browser")
+    playwright.expect(page.locator(".chip")).to_have_text(re.compile("tag: role::program"))
+    playwright.expect(page.locator("[aria-current=page]")).to_have_text("2")
+    playwright.expect(results(page)).to_have_text([name])
+
+
+def test_a_failed_search_shows_the_error_where_the_results_were(page: Any) -> None:
+    page.goto("/?q=browser")
+    playwright.expect(results(page)).to_have_count(2)
+    box = page.get_by_label("Search packages")
+    alert = page.locator("#results [role=alert]")
+
+    page.route(re.compile(r"[?&]q=vlc(&|$)"), lambda route: route.fulfill(status=500, body="boom"))
+    box.fill("vlc")
+
+    playwright.expect(alert).to_have_text("The search failed on the server. Try again in a moment.")
+    playwright.expect(results(page)).to_have_count(0)
+    playwright.expect(page.locator("#search-status")).to_have_text("")
+
+    page.route(re.compile(r"[?&]q=evince(&|$)"), lambda route: route.abort())
+    box.fill("evince")
+
+    playwright.expect(alert).to_have_text("The search could not reach the server. Check your connection and try again.")
+    playwright.expect(results(page)).to_have_count(0)
+
+    page.unroute_all()
+    box.fill("thunderb")
+    playwright.expect(results(page)).to_have_text(["thunderbird"])
+    playwright.expect(alert).to_have_count(0)
+
+
+def test_sorting_keeps_the_query_and_leaves_the_default_out_of_the_address(page: Any) -> None:
+    page.goto("/?q=browser")
+
+    page.get_by_label("Sort").select_option("name")
+
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=browser&sort=name$"))
+    playwright.expect(results(page)).to_have_text(["chromium", "firefox-esr"])
+    playwright.expect(page.get_by_label("Search packages")).to_have_value("browser")
+    page.get_by_label("Sort").select_option("relevance")
+    playwright.expect(page).to_have_url(re.compile(r"/\?q=browser$"))
+    playwright.expect(page.get_by_label("Search packages")).to_have_value("browser")
 
 
 def test_back_and_forward_restore_query_filters_and_page(page: Any) -> None:
@@ -167,5 +318,9 @@ def test_the_form_works_with_javascript_disabled(site: str) -> None:
         playwright.expect(page).to_have_url(re.compile(r"\?q=web\+browser"))
         playwright.expect(results(page)).to_have_count(2)
         page.locator(".facets a", has_text="works-with::pdf").click()
+        playwright.expect(results(page)).to_have_text(["firefox-esr"])
+        results(page).click()
+        page.get_by_role("link", name="← Back to results").click()
+        playwright.expect(page).to_have_url(re.compile(r"/\?q=web\+browser&tag=works-with%3A%3Apdf$"))
         playwright.expect(results(page)).to_have_text(["firefox-esr"])
         browser.close()

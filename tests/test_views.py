@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from django.test import Client
 
 from bench.server import WebServer
 from catalog.importer import catalog_import
-from catalog.models import Item
+from catalog.models import Item, SearchRefreshRequest
 from catalog.search import query
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
@@ -39,7 +40,7 @@ class TestSearchPage:
         assert response.status_code == 200
         assert html.startswith("<!doctype html>")
         assert 'action="/"' in html and 'name="q"' in html and 'value="web browser"' in html
-        assert 'href="/items/firefox-esr/"' in html and 'href="/items/chromium/"' in html
+        assert 'href="/items/firefox-esr/?q=web+browser"' in html and 'href="/items/chromium/?q=web+browser"' in html
         assert "2 results for “web browser”" in html
         assert "<mark>" in html
         assert response.headers["Vary"] == "HX-Request"
@@ -49,7 +50,7 @@ class TestSearchPage:
 
         html = response.content.decode()
         assert "<html" not in html and "<form" not in html
-        assert 'href="/items/chromium/"' in html
+        assert 'href="/items/chromium/?q=web+browser"' in html
         assert '<span id="search-status" hx-swap-oob="innerHTML">2 results for “web browser”' in html
 
     def test_history_restore_gets_the_full_page(self, client: Client) -> None:
@@ -72,7 +73,8 @@ class TestSearchPage:
         response = client.get("/", {"q": "web browser", "page": page})
 
         assert response.status_code == 200
-        assert 'href="/items/chromium/"' in response.content.decode()
+        # An invalid page is no page: the links leave it out.
+        assert 'href="/items/chromium/?q=web+browser"' in response.content.decode()
 
     @pytest.mark.parametrize("text", [*HOSTILE_QUERIES, "a\x01b\x7f"])
     def test_hostile_queries_get_a_page(self, client: Client, text: str) -> None:
@@ -223,6 +225,115 @@ class TestEscaping:
 
 
 @pytest.mark.usefixtures("corpus")
+class TestFreshnessFooter:
+    """The footer of the search page says how fresh the index is, in plain English."""
+
+    def footer(self, client: Client) -> str:
+        html = client.get("/").content.decode()
+        return " ".join(html[html.index('<footer class="freshness">') : html.index("</footer>")].split()[2:])
+
+    def test_a_refresh_under_a_minute_ago_was_just_now(self, client: Client) -> None:
+        assert self.footer(client) == "Index refreshed just now; the refresher is not running."
+
+    def test_one_edit_is_already_searchable(self, client: Client) -> None:
+        Item.objects.filter(name="vlc").update(summary="edited")
+
+        assert self.footer(client) == (
+            "Index refreshed just now; 1 item edited since then is already searchable; the refresher is not running."
+        )
+
+    def test_several_edits_are_already_searchable(self, client: Client) -> None:
+        Item.objects.filter(name__in=["vlc", "evince", "chromium"]).update(summary="edited")
+
+        assert "; 3 items edited since then are already searchable;" in self.footer(client)
+
+    def test_an_imported_change_waits_for_the_refresh(self, client: Client) -> None:
+        vlc = Item.objects.get(name="vlc")
+        SearchRefreshRequest.objects.create(item_id=vlc.id, requested_at=vlc.updated_at)
+
+        assert "; 1 item edited since then is searchable after the next refresh;" in self.footer(client)
+        Item.objects.filter(name="evince").update(summary="edited")
+        assert "; 2 items edited since then (1 of them searchable after the next refresh);" in self.footer(client)
+
+
+def page_links(html: str) -> tuple[list[str], list[str]]:
+    """The pagination as shown: its entries' text ("1", "…", ...) and the current page's."""
+    nav = html[html.index('<nav class="pagination"') : html.index("</nav>")]
+    entries = [re.sub(r"<[^>]+>", "", entry) for entry in re.findall(r"<li>(.*?)</li>", nav)]
+    return entries, re.findall(r'<span aria-current="page">(\d+)</span>', nav)
+
+
+@pytest.fixture
+def twelve_pages(corpus: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve items matching "zorblax", one result per page."""
+    records = [make_record(f"zorblax-{n:02}", summary="the zorblax tool") for n in range(1, 13)]
+    catalog_import(path=write_catalog(tmp_path / "zorblax.jsonl.gz", records))
+    refresh()
+    monkeypatch.setattr(query, "PAGE_SIZE", 1)
+
+
+@pytest.mark.usefixtures("twelve_pages")
+class TestPageNumbers:
+    def test_first_previous_nearby_pages_next_and_last(self, client: Client) -> None:
+        html = client.get("/", {"q": "zorblax", "page": "6"}).content.decode()
+
+        assert page_links(html) == (["1", "…", "4", "5", "6", "7", "8", "…", "12"], ["6"])
+        assert '<a rel="prev" href="?q=zorblax&amp;page=5">' in html
+        assert '<a rel="next" href="?q=zorblax&amp;page=7">' in html
+        # The first page is the search's own address: no page=1.
+        assert '<a href="?q=zorblax" aria-label="Page 1">1</a>' in html
+        assert '<a href="?q=zorblax&amp;page=12" aria-label="Page 12">12</a>' in html
+
+    def test_the_first_page_has_no_previous_and_the_last_no_next(self, client: Client) -> None:
+        first = client.get("/", {"q": "zorblax"}).content.decode()
+        last = client.get("/", {"q": "zorblax", "page": "12"}).content.decode()
+
+        assert page_links(first) == (["1", "2", "3", "…", "12"], ["1"]) and 'rel="prev"' not in first
+        assert page_links(last) == (["1", "…", "10", "11", "12"], ["12"]) and 'rel="next"' not in last
+
+    def test_pages_stop_at_the_ranked_depth(self, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(query, "RANK_DEPTH", 5)
+
+        html = client.get("/", {"q": "zorblax", "page": "5"}).content.decode()
+
+        assert page_links(html) == (["1", "2", "3", "4", "5"], ["5"])
+        assert 'rel="next"' not in html and "page=6" not in html
+
+    def test_the_htmx_fragment_has_the_same_page_numbers(self, client: Client) -> None:
+        html = client.get("/", {"q": "zorblax", "page": "2"}, headers=HX).content.decode()
+
+        assert page_links(html) == (["1", "2", "3", "4", "…", "12"], ["2"])
+
+
+@pytest.mark.usefixtures("corpus")
+class TestBackToResults:
+    def test_result_links_carry_the_search(self, client: Client) -> None:
+        html = client.get("/", {"q": "browser", "tag": "web::browser", "sort": "name"}).content.decode()
+
+        assert 'href="/items/chromium/?q=browser&amp;tag=web%3A%3Abrowser&amp;sort=name"' in html
+
+    def test_the_item_page_links_back_to_the_same_query_filters_and_page(self, client: Client) -> None:
+        params = {"q": "vlc", "category": "video", "sort": "name", "page": "2"}
+
+        html = client.get("/items/vlc/", params).content.decode()
+
+        assert (
+            '<a class="back" href="/?q=vlc&amp;category=video&amp;sort=name&amp;page=2">← Back to results</a>' in html
+        )
+        assert '<link rel="canonical" href="/items/vlc/">' in html
+
+    def test_the_search_it_carries_is_validated(self, client: Client) -> None:
+        params = {"q": "a\x01b", "page": "abc", "sort": "evil", "tag": "", "next": "//evil.example"}
+
+        html = client.get("/items/vlc/", params).content.decode()
+
+        assert '<a class="back" href="/?q=a+b">← Back to results</a>' in html
+
+    def test_without_a_search_it_links_to_the_search_page(self, client: Client) -> None:
+        assert '<a class="back" href="/">← Search</a>' in client.get("/items/vlc/").content.decode()
+
+
+@pytest.mark.usefixtures("corpus")
 class TestItemDetail:
     def test_shows_the_item(self, client: Client) -> None:
         html = client.get("/items/firefox-esr/").content.decode()
@@ -241,7 +352,7 @@ class TestItemDetail:
         catalog_import(path=write_catalog(tmp_path / "slash.jsonl.gz", [make_record("vlc/extra", summary="zorblax")]))
         refresh()
 
-        assert 'href="/items/vlc/extra/"' in client.get("/", {"q": "zorblax"}).content.decode()
+        assert 'href="/items/vlc/extra/?q=zorblax"' in client.get("/", {"q": "zorblax"}).content.decode()
         assert "<h1>vlc/extra</h1>" in client.get("/items/vlc/extra/").content.decode()
 
     def test_unknown_item_is_404(self, client: Client) -> None:

@@ -94,6 +94,8 @@ def pages(item: Item) -> list[tuple[str, dict[str, str]]]:
         (f"/?q=evilword&{filters}", {"HX-Request": "true"}),
         (f"/?q={quote(PAYLOAD)}", {}),
         (item.get_absolute_url(), {}),
+        # The search it came from, for the link back.
+        (f"{item.get_absolute_url()}?q={quote(PAYLOAD)}&{filters}", {}),
     ]
 
 

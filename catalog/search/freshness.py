@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from catalog.search.overlay import SearchOverlay
 from catalog.search.refresh import WORKER_APPLICATION_NAME
@@ -63,6 +65,10 @@ class IndexStatus:
         return data
 
 
+# Under this, timesince says "0 minutes": say "just now" instead.
+JUST_NOW = timedelta(minutes=1)
+
+
 def index_status() -> IndexStatus:
     with connection.cursor() as cursor:
         cursor.execute(STATUS_SQL, [WORKER_APPLICATION_NAME])
@@ -87,3 +93,24 @@ def replica_lag_seconds() -> float | None:
         cursor.execute(REPLICA_LAG_SQL)
         lag = cursor.fetchone()[0]
     return round(float(lag), 3) if lag is not None else None
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as editors read it: "2.4 s", not the stored float.
+
+    Under a tenth of a second in milliseconds, where "0.0 s" would hide it; whole
+    seconds from ten on, where a tenth no longer matters.
+    """
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def age_text(moment: datetime) -> str:
+    """How long ago a moment was: "just now" under a minute, else "5 minutes ago"."""
+    if timezone.now() - moment < JUST_NOW:
+        return "just now"
+    return f"{timesince(moment)} ago"

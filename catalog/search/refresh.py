@@ -52,6 +52,7 @@ class SearchRefresh(models.Model):
         db_table = "catalog_searchrefresh"
         ordering = ["-started_at"]
         get_latest_by = "started_at"
+        verbose_name_plural = "search refreshes"
         # "Refresh search now" in the admin: a full refresh costs a minute of the
         # database at a million items, so it is granted, not given to all staff.
         permissions = [("refresh_search", "Can refresh the search index now")]

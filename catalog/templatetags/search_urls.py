@@ -9,6 +9,8 @@ from django import template
 register = template.Library()
 
 REPEATABLE = ("category", "tag")
+# Values that are the default anyway: left out, so every state has one address.
+DEFAULTS = {"page": "1"}
 
 
 @register.simple_tag(takes_context=True)
@@ -24,7 +26,7 @@ def search_url(context: dict[str, Any], **changes: Any) -> str:
         if key in REPEATABLE:
             values = params.getlist(key)
             params.setlist(key, [v for v in values if v != value] if value in values else [*values, value])
-        elif value in (None, ""):
+        elif value in (None, "") or DEFAULTS.get(key) == str(value):
             params.pop(key, None)
         else:
             params[key] = str(value)

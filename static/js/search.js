@@ -1,12 +1,16 @@
 // Keyboard and state for the search page. htmx does the requests; this file
-// only moves focus, keeps the form in step with the results, and reports errors.
+// only moves focus, keeps the form in step with the results, keeps addresses
+// free of empty parameters, and shows failed searches.
 (() => {
   "use strict";
   const input = document.getElementById("search-input");
   const form = document.getElementById("search-form");
   const results = document.getElementById("results");
-  const error = document.getElementById("search-error");
+  const status = document.getElementById("search-status");
+  const sort = document.getElementById("sort");
   if (!input || !form || !results) return;
+  // The first option is the server's default sort.
+  const defaultSort = sort ? sort.options[0].value : "";
 
   const resultLinks = () => Array.from(results.querySelectorAll(".hit h2 a"));
   const typing = (element) =>
@@ -45,16 +49,31 @@
 
   // A suggestion, a facet or a page link changes the query state: show it in the form.
   results.addEventListener("htmx:afterSettle", (event) => {
-    const path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    // The address requested, with the form's parameters (requestPath lacks them).
+    const path = event.detail.pathInfo && event.detail.pathInfo.finalRequestPath;
     if (!path || document.activeElement === input) return;
     const params = new URL(path, location.href).searchParams;
     input.value = params.get("q") || "";
-    const sort = document.getElementById("sort");
-    if (sort) sort.value = params.get("sort") || "relevance";
+    if (sort) sort.value = params.get("sort") || defaultSort;
   });
 
-  document.body.addEventListener("htmx:beforeRequest", () => { if (error) error.hidden = true; });
-  const failed = () => { if (error) error.hidden = false; };
-  document.body.addEventListener("htmx:responseError", failed);
-  document.body.addEventListener("htmx:sendError", failed);
+  // Leave empty and default values out of the request, hence out of the address
+  // htmx shows: an empty box is "/", not "/?q=&sort=relevance".
+  form.addEventListener("htmx:configRequest", (event) => {
+    const data = event.detail.formData;
+    for (const [name, value] of Array.from(data.entries())) {
+      if (value === "" || (name === "sort" && value === defaultSort)) data.delete(name);
+    }
+  });
+
+  // A failed search shows why where the results were, so no stale result stays
+  // on screen as if it answered the query typed.
+  const failed = (templateId) => () => {
+    const template = document.getElementById(templateId);
+    if (!template) return;
+    results.replaceChildren(template.content.cloneNode(true));
+    if (status) status.textContent = "";
+  };
+  document.body.addEventListener("htmx:sendError", failed("search-offline"));
+  document.body.addEventListener("htmx:responseError", failed("search-failed"));
 })();

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         UnaccentExtension(),
         TrigramExtension(),
         # searchsite_english: English stemming of unaccented words, for documents
-        # and queries alike (catalog.search.TEXT_SEARCH_CONFIG).
+        # and queries alike (catalog/search/__init__.py).
         migrations.RunSQL(
             sql=[
                 "CREATE TEXT SEARCH CONFIGURATION searchsite_english (COPY = english)",

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     operations = [
         # levenshtein(), to order spelling corrections (catalog/search/query.py).
         CreateExtension("fuzzystrmatch"),
-        # searchsite_simple: unaccented, lowercased, unstemmed words (catalog.search.WORDS_CONFIG).
+        # searchsite_simple: unaccented, lowercased, unstemmed words (catalog/search/__init__.py).
         migrations.RunSQL(
             sql=[
                 "CREATE TEXT SEARCH CONFIGURATION searchsite_simple (COPY = simple)",

@@ -1,8 +1,6 @@
-"""Full-text search over the catalog: the index, the query and its freshness."""
+"""Full-text search over the catalog: the index, the query and its freshness.
 
-# The text-search configuration of documents and queries alike (created in
-# migration 0001 and named in sql/search_document.sql): English stemming over
-# unaccented words.
-TEXT_SEARCH_CONFIG = "searchsite_english"
-# Unstemmed words (unaccent, lowercase) for prefixes and the typo vocabulary.
-WORDS_CONFIG = "searchsite_simple"
+Two text-search configurations, created by migrations 0001 and 0003 and named
+in the SQL files of sql/: ``searchsite_english`` (unaccent, then English
+stemming) and ``searchsite_simple`` (unaccent, lowercase: words as typed).
+"""

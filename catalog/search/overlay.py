@@ -1,10 +1,11 @@
 """The live overlay: the index plus the documents of items edited since its refresh.
 
-A concurrent refresh recomputes every row (about a minute at a million items),
-so edits cannot wait for it. The triggers (triggers.py) store each edited
-item's new document in ``SearchPending``, indexed like the materialized view;
-``SearchOverlay`` is what every search queries. Its cost is two index scans and
-an anti-join, whatever the backlog: no document is computed at query time.
+A concurrent refresh recomputes every row (minutes at a million items), so
+edits cannot wait for it. The triggers (triggers.py) store each edited item's
+new document in ``SearchPending``, indexed like the materialized view;
+``SearchOverlay`` is what every search queries: index scans of both halves and
+a filter against a hash of the pending ids, whatever the backlog. No document
+is computed at query time.
 """
 
 from django.contrib.postgres.indexes import GinIndex

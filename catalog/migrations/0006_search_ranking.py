@@ -15,6 +15,17 @@ CREATE FUNCTION catalog_search_words(text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN translate(regexp_replace($1, '\+\+', 'pp', 'g'), '/', ' ');
 
+-- What kind of item its debtags say it is: the share of its role:: tags that are
+-- programs (or metapackages, what people install to get one), NULL without a
+-- role (role::TODO is none). search_document.sql and search_kind.sql use it.
+CREATE FUNCTION catalog_search_program_share(tags text[]) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT avg((tag IN ('role::program', 'role::metapackage'))::int)
+    FROM unnest(tags) AS tag
+    WHERE tag LIKE 'role::%' AND tag <> 'role::TODO'
+$$;
+
 CREATE AGGREGATE catalog_tsquery_or(tsquery) (SFUNC = tsquery_or, STYPE = tsquery);
 CREATE AGGREGATE catalog_tsquery_and(tsquery) (SFUNC = tsquery_and, STYPE = tsquery);
 CREATE AGGREGATE catalog_tsquery_phrase(tsquery) (SFUNC = tsquery_phrase, STYPE = tsquery);
@@ -25,6 +36,7 @@ DROP FUNCTION IF EXISTS catalog_search_score;
 DROP AGGREGATE catalog_tsquery_phrase(tsquery);
 DROP AGGREGATE catalog_tsquery_and(tsquery);
 DROP AGGREGATE catalog_tsquery_or(tsquery);
+DROP FUNCTION catalog_search_program_share(text[]);
 DROP FUNCTION catalog_search_words(text);
 """
 

@@ -71,10 +71,7 @@ CROSS JOIN LATERAL (
     SELECT
         coalesce(array_agg(tag.name::text ORDER BY tag.name), '{}') AS tags,
         -- Debtags read "works-with::pdf": the value after "::" is the searchable part.
-        coalesce(string_agg(split_part(tag.name, '::', -1), ' '), '') AS tag_values,
-        -- The share of its roles that are programs; NULL without a role.
-        avg((tag.name IN ('role::program', 'role::metapackage'))::int)
-            FILTER (WHERE tag.name LIKE 'role::%' AND tag.name <> 'role::TODO') AS program_share
+        coalesce(string_agg(split_part(tag.name, '::', -1), ' '), '') AS tag_values
     FROM catalog_itemtag AS link
     -- One primary-key lookup per link. As a plain join the planner reads the
     -- whole tag table for every item (a hash join, or, before the tables have
@@ -86,5 +83,5 @@ CROSS JOIN LATERAL (
     WHERE link.item_id = item.id
 ) AS item_tags
 CROSS JOIN LATERAL (
-    SELECT coalesce(item_tags.program_share, kind.program_share, 0.5)::float8 AS kind
+    SELECT coalesce(catalog_search_program_share(item_tags.tags), kind.program_share, 0.5)::float8 AS kind
 ) AS item_kind

@@ -4,13 +4,14 @@
 -- people install to get a program, like apache2). Smoothed towards the share over all
 -- categories (20 items' worth), so that a category with a few tagged items is
 -- not judged on them alone. Items with no role tag take their category's
--- share as their kind (search_document.sql).
+-- share as their kind (search_document.sql). An item's own share is
+-- catalog_search_program_share() (migration 0006), in both files.
 WITH role AS (
-    SELECT item.category_id, avg((tag.name IN ('role::program', 'role::metapackage'))::int) AS program
+    SELECT item.category_id, catalog_search_program_share(array_agg(tag.name::text)) AS program
     FROM catalog_itemtag AS link
     JOIN catalog_tag AS tag ON tag.id = link.tag_id
     JOIN catalog_item AS item ON item.id = link.item_id
-    WHERE tag.name LIKE 'role::%' AND tag.name <> 'role::TODO'
+    WHERE tag.name LIKE 'role::%'
     GROUP BY item.id, item.category_id
 ),
 overall AS (

@@ -96,7 +96,11 @@ reading AS (
         -- Its stem ("manager" finds "management" too), completions and corrections.
         plainto_tsquery('searchsite_english', known.word)
         || coalesce((
-            SELECT catalog_tsquery_or(plainto_tsquery('searchsite_simple', alternative.word))
+            -- Each is a word of the index as it is (quoted, not parsed again): a
+            -- compound such as "library-dev" is one lexeme of the documents, and
+            -- parsing would add its parts ("dev"), whose long posting lists the
+            -- GIN scans would read only to learn nothing.
+            SELECT catalog_tsquery_or(quote_literal(alternative.word)::tsquery)
             FROM alternative WHERE alternative.position = known.position
         ), ''::tsquery) AS near,
         -- BM25's IDF over the vocabulary's document counts; a word the

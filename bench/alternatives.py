@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable
 
 from bench.queries import Case
+from catalog.search import TEXT_SEARCH_CONFIG
 
 GENERATED_COLUMN = "bench_search_vector"
 GENERATED_COLUMN_SQL = [
     f"ALTER TABLE catalog_item ADD COLUMN IF NOT EXISTS {GENERATED_COLUMN} tsvector GENERATED ALWAYS AS ("
-    " setweight(to_tsvector('searchsite_english', name), 'A')"
-    " || setweight(to_tsvector('searchsite_english', summary), 'B')) STORED",
+    f" setweight(to_tsvector('{TEXT_SEARCH_CONFIG}', name), 'A')"
+    f" || setweight(to_tsvector('{TEXT_SEARCH_CONFIG}', summary), 'B')) STORED",
     f"CREATE INDEX IF NOT EXISTS bench_item_vector_gin ON catalog_item USING gin ({GENERATED_COLUMN})",
     "ANALYZE catalog_item",
 ]
@@ -55,11 +56,10 @@ def drop_generated_column() -> None:
 def search_on_the_fly(case: Case) -> None:
     from django.contrib.postgres.search import SearchVector
 
-    config = "searchsite_english"
     vector = (
-        SearchVector("name", weight="A", config=config)
-        + SearchVector("summary", weight="B", config=config)
-        + SearchVector("description", weight="C", config=config)
+        SearchVector("name", weight="A", config=TEXT_SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=TEXT_SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=TEXT_SEARCH_CONFIG)
     )
     _search(case, vector)
 
@@ -79,7 +79,7 @@ def _search(case: Case, vector: object) -> None:
 
     from catalog.models import Item
 
-    query = SearchQuery(case.text, search_type="websearch", config="searchsite_english")
+    query = SearchQuery(case.text, search_type="websearch", config=TEXT_SEARCH_CONFIG)
     matches = Item.objects.annotate(search=vector).filter(search=query)
     if case.categories:
         matches = matches.filter(category__name__in=case.categories)
@@ -92,7 +92,7 @@ def _search(case: Case, vector: object) -> None:
         .order_by("-rank", "name")
         .values_list("id", flat=True)[offset : offset + PAGE_SIZE]
     )
-    headline = SearchHeadline(Left("description", 2000), query, config="searchsite_english")
+    headline = SearchHeadline(Left("description", 2000), query, config=TEXT_SEARCH_CONFIG)
     list(Item.objects.filter(id__in=list(page)).annotate(snippet=headline).values_list("name", "snippet"))
     list(matches.values("category__name").annotate(n=Count("id")).order_by("-n")[:12])
 

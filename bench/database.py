@@ -45,12 +45,9 @@ def database_name(size: int) -> str:
 
 
 def _server_params() -> dict[str, Any]:
-    from django.db import connection
+    from catalog.db import connection_params
 
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return params
+    return connection_params()
 
 
 def recreate_database(name: str) -> None:

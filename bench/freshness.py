@@ -25,6 +25,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentile
+from catalog.search import TEXT_SEARCH_CONFIG
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG = ROOT / "catalog" / "fixtures" / "demo-catalog.jsonl.gz"
 BACKLOGS = [0, 100, 1_000, 10_000]
@@ -44,14 +47,14 @@ QUERIES = [
 ]
 
 # One statement shape, two overlays: the count and the ranked first page.
-RANKED_PAGE_SQL = """
+RANKED_PAGE_SQL = f"""
     WITH matches AS (
-        SELECT id, name, document FROM {overlay}
-        WHERE document @@ websearch_to_tsquery('searchsite_english', %(q)s)
+        SELECT id, name, document FROM {{overlay}}
+        WHERE document @@ websearch_to_tsquery('{TEXT_SEARCH_CONFIG}', %(q)s)
     )
     SELECT (SELECT count(*) FROM matches), array(
         SELECT id FROM matches
-        ORDER BY ts_rank(document, websearch_to_tsquery('searchsite_english', %(q)s)) DESC, name LIMIT 20
+        ORDER BY ts_rank(document, websearch_to_tsquery('{TEXT_SEARCH_CONFIG}', %(q)s)) DESC, name LIMIT 20
     )
 """
 # Ours: pending documents were computed by the triggers, at edit time.
@@ -77,14 +80,11 @@ def setup_django(database: str) -> None:
 
     settings.DATABASES["default"]["NAME"] = database
     django.setup()
-    from django.db import connection
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
     import psycopg
 
-    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
+    from catalog.db import connection_params
+
+    with psycopg.connect(**{**connection_params(), "dbname": "postgres"}, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
             conn.execute(f'CREATE DATABASE "{database}"')
 
@@ -107,11 +107,6 @@ def load_catalog(path: Path) -> None:
     started = time.perf_counter()
     call_command("import_catalog", str(path), verbosity=0)
     print(f"imported {len(names):,} items in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return cuts[49], cuts[94]
 
 
 def _ranked_page(conn: Any, sql: str, query: str) -> Any:
@@ -202,7 +197,7 @@ def main() -> None:
             started = time.perf_counter()
             refresh_index(conn)
             refresh_seconds = time.perf_counter() - started
-            cells = " | ".join(f"{p50:.2f} | {p95:.2f}" for p50, p95 in map(percentiles, (stored, live, site)))
+            cells = " | ".join(f"{percentile(s, 50):.2f} | {percentile(s, 95):.2f}" for s in (stored, live, site))
             print(f"| {backlog:,} | {edit_seconds:.2f} | {cells} | {refresh_seconds:.2f} |")
 
         commit_ms, visible_ms = commit_to_searchable(conn)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from catalog.search import TEXT_SEARCH_CONFIG
+
 CLASSES = ["rare term", "common term", "two terms", "phrase", "prefix", "typo", "facet filter", "page 10"]
 # A common term must match more than this share of the items.
 COMMON_SHARE = 0.20
@@ -63,9 +65,9 @@ RARE_SQL = """
     WHERE length(word) >= 6 AND word ~ '^[a-z]+$'
     ORDER BY documents, md5(word) LIMIT %s
 """
-SHARE_SQL = """
+SHARE_SQL = f"""
     SELECT count(*)::float / greatest(1, (SELECT count(*) FROM catalog_searchindex))
-    FROM catalog_searchindex WHERE document @@ plainto_tsquery('searchsite_english', %s)
+    FROM catalog_searchindex WHERE document @@ plainto_tsquery('{TEXT_SEARCH_CONFIG}', %s)
 """
 
 

@@ -1,6 +1,6 @@
-"""A system check that the database can hold the search: PostgreSQL with the contrib modules it uses.
+"""System checks of the database: it can hold the search, and holds the trigger functions of the code.
 
-Tagged "database", so it runs before ``migrate`` (and with ``check --database
+Tagged "database", so they run before ``migrate`` (and with ``check --database
 default``) rather than on every command: pointing DATABASE_URL at the wrong
 server fails with a reason before any migration runs.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.apps import AppConfig
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
 from django.db import connections
 
 MINIMUM_VERSION = 15
@@ -69,3 +69,33 @@ def check_database(
             available=available,
         )
     return errors
+
+
+def check_trigger_functions(
+    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The edit path's functions in each database are ``sql/mark_pending.sql``'s (none yet: not migrated).
+
+    A warning, not an error, so that ``migrate`` still runs the migration that installs them.
+    """
+    from catalog.search.triggers import mark_pending_functions  # a models module: not before apps load
+
+    expected = mark_pending_functions()
+    warnings: list[CheckMessage] = []
+    for alias in databases or ():
+        if connections[alias].vendor != "postgresql":
+            continue
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname = ANY (%s)", [list(expected)])
+            installed = dict(cursor.fetchall())
+        differing = sorted(name for name, body in installed.items() if body != expected[name])
+        if differing:
+            warnings.append(
+                Warning(
+                    f"database {alias!r}: {', '.join(differing)} differ(s) from catalog/search/sql/mark_pending.sql",
+                    hint="Run migrate; if no migration installs the file's version, add one that runs "
+                    "RunSQL(catalog.search.triggers.MARK_PENDING_SQL).",
+                    id="catalog.W001",
+                )
+            )
+    return warnings

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from catalog.search.index import SearchDocument, SearchIndex, SearchKind
 from catalog.search.overlay import SearchOverlay, SearchPending
-from catalog.search.refresh import SearchRefresh, SearchRefreshRequest
+from catalog.search.refresh_models import SearchRefresh, SearchRefreshRequest
 from catalog.search.triggers import pending_triggers
 from catalog.search.vocabulary import SearchWord, Synonym
 

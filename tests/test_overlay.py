@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import psycopg
+import threading
+
 import pytest
 from django.db import connection
 
 from catalog.models import Category, Item, ItemTag, SearchPending, Tag
+from catalog.search import TEXT_SEARCH_CONFIG
 from catalog.search.query import document_search
 from catalog.search.refresh import connect
-from tests.conftest import refresh
+from tests.conftest import refresh, wait_until
 
 ADD_SHARING_TAG = (
     "INSERT INTO catalog_itemtag (item_id, tag_id) SELECT %s, id FROM catalog_tag WHERE name = 'use::sharing'"
@@ -91,8 +93,8 @@ def test_a_committed_edit_is_searchable_from_another_connection() -> None:
 
     with connect() as conn:
         rows = conn.execute(
-            "SELECT name FROM catalog_searchoverlay WHERE document @@ websearch_to_tsquery('searchsite_english', %s)",
-            ["frobs"],
+            "SELECT name FROM catalog_searchoverlay WHERE document @@ websearch_to_tsquery(%s::regconfig, %s)",
+            [TEXT_SEARCH_CONFIG, "frobs"],
         ).fetchall()
 
     assert rows == [("frobnicator",)]
@@ -124,26 +126,32 @@ def test_editors_of_different_items_do_not_wait_on_each_other() -> None:
 
 @pytest.mark.usefixtures("committed")
 def test_concurrent_edits_of_one_item_keep_both_changes() -> None:
+    """The second editor's trigger waits for the first's lock, then computes a document holding both edits."""
     category = Category.objects.create(name="misc")
     item = Item.objects.create(name="shared", summary="plain", category=category)
     Tag.objects.create(name="use::sharing")
     with connect() as a, connect() as b:
         a.execute("BEGIN")
         a.execute("UPDATE catalog_item SET summary = 'renamed thing' WHERE id = %s", [item.id])
-        b.execute("SET lock_timeout = '200ms'")
+        b_pid = b.info.backend_pid
+        # b's row needs no lock of a's (its foreign key check shares the item);
+        # only its trigger's lock of the item waits, until a commits.
         b.execute("BEGIN")
-        # b waits for a's lock on the item; with a short timeout we only prove it waits,
-        # then retry after a commits, as an application would.
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            b.execute(
-                ADD_SHARING_TAG,
-                [item.id],
-            )
-        b.execute("ROLLBACK")
-        a.execute("COMMIT")
-        b.execute(
-            ADD_SHARING_TAG,
-            [item.id],
-        )
+        tagging = threading.Thread(target=b.execute, args=(ADD_SHARING_TAG, [item.id]))
+        tagging.start()
 
+        def b_waits_for_a() -> bool:
+            """b's trigger waiting for a's lock on the item"""
+            return a.execute("SELECT pg_blocking_pids(%s)", [b_pid]).fetchone() == ([a.info.backend_pid],)
+
+        wait_until(b_waits_for_a)
+        # Before a commits, b's document cannot have been computed: b has not written one.
+        assert SearchPending.objects.filter(item_id=item.id).count() == 1
+        a.execute("COMMIT")
+        tagging.join(timeout=10)
+        assert not tagging.is_alive()
+        b.execute("COMMIT")
+
+    latest = SearchPending.objects.filter(item_id=item.id).latest("version")
+    assert (latest.summary, latest.tags) == ("renamed thing", ["use::sharing"])
     assert names("renamed sharing") == ["shared"]

@@ -25,7 +25,8 @@ from catalog.models import Category, Item, SearchPending, SearchRefresh
 from catalog.search.drift import index_drift
 from catalog.search.freshness import index_status
 from catalog.search.query import document_search
-from catalog.search.refresh import ADVISORY_LOCK_KEY, WORKER_APPLICATION_NAME, Burst, connect, refresh_index
+from catalog.search.refresh import ADVISORY_LOCK_KEY, connect, refresh_index
+from catalog.search.worker import WORKER_APPLICATION_NAME, Burst
 from tests.conftest import CORPUS, database_url, wait_until, write_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,8 +313,8 @@ def test_worker_logs_losing_and_regaining_the_database(items: list[Item]) -> Non
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
 
-    lost = re.search(r"ERROR catalog\.search\.refresh: lost the database: .+", output)
-    back = re.search(r"INFO catalog\.search\.refresh: database reachable again after \d+\.\d s; listening", output)
+    lost = re.search(r"ERROR catalog\.search\.worker: lost the database: .+", output)
+    back = re.search(r"INFO catalog\.search\.worker: database reachable again after \d+\.\d s; listening", output)
     assert lost and back and lost.start() < back.start(), output
 
 

@@ -1,9 +1,18 @@
-"""Every table the search document reads carries the triggers that queue its edits."""
+"""The tables the search document reads carry the triggers that queue edits; their functions are the file's."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.db import connection
+
+from catalog.checks import check_trigger_functions
+from catalog.importer import catalog_import
+from catalog.models import Category, Item
+from catalog.search.refresh import connect
+from catalog.search.triggers import NOTIFY_CHANNEL, REFRESH_NOW, mark_pending_functions
+from tests.conftest import make_record, write_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +82,35 @@ def test_a_forgotten_trigger_is_caught() -> None:
         cursor.execute(f'ALTER TABLE catalog_tag DISABLE TRIGGER "{name}"')  # rolled back with the test
 
     assert queued_events("catalog_tag") == (True, False, True, True)
+
+
+def test_migrate_installs_the_functions_of_mark_pending_sql() -> None:
+    assert sorted(mark_pending_functions()) == ["catalog_search_mark_all_pending", "catalog_search_mark_pending"]
+    assert check_trigger_functions(None, databases=["default"]) == []
+
+
+def test_a_function_that_differs_from_the_file_is_reported() -> None:
+    with connection.cursor() as cursor:  # rolled back with the test
+        cursor.execute("CREATE OR REPLACE FUNCTION catalog_search_mark_all_pending() RETURNS void LANGUAGE sql AS ''")
+
+    [warning] = check_trigger_functions(None, databases=["default"])
+
+    assert (warning.id, warning.msg) == (
+        "catalog.W001",
+        "database 'default': catalog_search_mark_all_pending differ(s) from catalog/search/sql/mark_pending.sql",
+    )
+
+
+@pytest.mark.usefixtures("committed")
+def test_an_edit_notifies_the_channel_the_worker_listens_to_and_an_import_asks_for_a_refresh_now(
+    tmp_path: Path,
+) -> None:
+    with connect() as listener:
+        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        Item.objects.create(name="frobnicator", summary="frobs", category=Category.objects.create(name="misc"))
+        edited = [(n.channel, n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
+        catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", [make_record("quux")]))
+        imported = {(n.channel, n.payload) for n in listener.notifies(timeout=1)}
+
+    assert edited == [(NOTIFY_CHANNEL, "")]
+    assert (NOTIFY_CHANNEL, REFRESH_NOW) in imported

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from catalog.search.overlay import SearchOverlay
-from catalog.search.refresh import WORKER_APPLICATION_NAME
+from catalog.search.worker import WORKER_APPLICATION_NAME
 
 STATUS_SQL = """
     SELECT

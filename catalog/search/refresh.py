@@ -1,96 +1,40 @@
-"""Refreshing the index: one claim-and-refresh transaction, and the worker that runs it.
+"""Refreshing the index: one claim-and-refresh transaction (the worker runs it after each burst of edits).
 
-The refresh claims the pending documents and refreshes the materialized view
-in one transaction: readers switch from overlay to refreshed rows atomically,
-and a crash rolls the claim back, so nothing is lost. An advisory lock keeps
-two refreshers from running at once.
+The edit path's last step (triggers.py tells it from the start): the refresh
+claims the pending documents and refreshes the materialized view in one
+transaction, so readers switch from overlay to refreshed rows atomically, and
+a crash rolls the claim back, so nothing is lost. An advisory lock keeps two
+refreshers from running at once.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import time
-from dataclasses import dataclass, field
-from types import FrameType
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from django.db import connection, connections, models, transaction
+from django.db import connection, transaction
 from django.db.models.functions import Now
 
-from catalog import conf
+from catalog.db import connection_params
+from catalog.search.refresh_models import SearchRefresh, SearchRefreshRequest
+from catalog.search.triggers import NOTIFY_CHANNEL, REFRESH_NOW
 
 logger = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "catalog_search_pending"
-# Sent by "Refresh search now": skip the quiet window.
-REFRESH_NOW = "now"
-WORKER_APPLICATION_NAME = "searchsite search_worker"
 # pg_try_advisory_xact_lock key: any constant unique to this purpose.
 ADVISORY_LOCK_KEY = 0x5EA4C4
-# How often the worker wakes to check for SIGTERM and due refreshes.
-TICK_SECONDS = 0.2
-MAX_BACKOFF_SECONDS = 30.0
-
-
-class SearchRefresh(models.Model):
-    """One refresh of the index, as the refresher recorded it."""
-
-    class Outcome(models.TextChoices):
-        OK = "ok"
-        FAILED = "failed"
-
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    duration_seconds = models.FloatField()
-    items_claimed = models.IntegerField()
-    outcome = models.CharField(max_length=10, choices=Outcome)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        db_table = "catalog_searchrefresh"
-        ordering = ["-started_at"]
-        get_latest_by = "started_at"
-        verbose_name_plural = "search refreshes"
-        # "Refresh search now" in the admin: a full refresh costs a minute of the
-        # database at a million items, so it is granted, not given to all staff.
-        permissions = [("refresh_search", "Can refresh the search index now")]
-
-    def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
-
-
-class SearchRefreshRequest(models.Model):
-    """A refresh asked for and not run yet: the record that a NOTIFY only announces.
-
-    A notification is lost when no refresher listens, so whatever needs a
-    refresh writes a row here in its own transaction: a bulk import one per
-    item it left to the refresh (their documents are not computed, so they are
-    not searchable until then), "Refresh search now" one with no item. A
-    refresher started later finds them, the refresh deletes them in its
-    transaction, and the status counts their items until then.
-    """
-
-    item_id = models.BigIntegerField(null=True, help_text="an item left to the refresh; none: a refresh asked for")
-    requested_at = models.DateTimeField()
-
-    class Meta:
-        db_table = "catalog_searchrefreshrequest"
-
-    def __str__(self) -> str:
-        return f"{self.item_id or 'refresh'} at {self.requested_at:%Y-%m-%d %H:%M:%S}"
 
 
 def connect(using: str = "default", *, application_name: str = "searchsite") -> psycopg.Connection[Any]:
-    """A connection of our own, outside Django's transaction handling.
+    """A connection of our own, outside Django's transaction handling: the refresher's.
 
     ``client_connection_check_interval`` makes the server notice a dead client
     and abandon its refresh, releasing the lock, instead of finishing it.
     """
-    params = connections[using].get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
+    params = connection_params(using)
     params["application_name"] = application_name
     params["options"] = f"{params.get('options', '')} -c client_connection_check_interval=1000".strip()
     return psycopg.connect(**params, autocommit=True)
@@ -226,112 +170,3 @@ def request_refresh() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         SearchRefreshRequest.objects.create(requested_at=Now())
         cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, REFRESH_NOW])
-
-
-@dataclass
-class Burst:
-    """Changes heard since the last refresh: when the first and the last came."""
-
-    quiet_seconds: float
-    max_wait_seconds: float
-    first: float | None = None
-    last: float = 0.0
-    now_requested: bool = False
-
-    def heard(self, at: float, *, now: bool = False) -> None:
-        if self.first is None:
-            self.first = at
-        self.last = at
-        self.now_requested = self.now_requested or now
-
-    def due(self, at: float) -> bool:
-        """A refresh is due once changes have been quiet a while, or waited too long."""
-        if self.first is None:
-            return False
-        return self.now_requested or at - self.last >= self.quiet_seconds or at - self.first >= self.max_wait_seconds
-
-
-@dataclass
-class Worker:
-    """LISTENs for changes and refreshes the index after each burst.
-
-    It polls as a safety net (a change made while it was down, a lost
-    notification), reconnects with backoff when the database goes away, and
-    stops after the current refresh on SIGTERM or SIGINT.
-    """
-
-    quiet_seconds: float = field(default_factory=lambda: conf.refresh_quiet_seconds())
-    max_wait_seconds: float = field(default_factory=lambda: conf.refresh_max_wait_seconds())
-    poll_seconds: float = field(default_factory=lambda: conf.refresh_poll_seconds())
-    using: str = "default"
-    stopping: bool = False
-
-    def run(self) -> None:
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
-        backoff = 1.0
-        logger.info(
-            "search worker started (quiet %.1f s, max wait %.1f s, poll %.1f s)",
-            self.quiet_seconds,
-            self.max_wait_seconds,
-            self.poll_seconds,
-        )
-        # When the database went away (or was not there at the start), for the log.
-        unavailable_since: float | None = None
-        while not self.stopping:
-            connected = False
-            try:
-                with connect(self.using, application_name=WORKER_APPLICATION_NAME) as conn:
-                    connected = True
-                    if unavailable_since is not None:
-                        away = time.monotonic() - unavailable_since
-                        logger.info("database reachable again after %.1f s; listening", away)
-                        unavailable_since = None
-                    backoff = 1.0
-                    self._serve(conn)
-            except psycopg.OperationalError as exc:
-                if connected:
-                    logger.error("lost the database: %s", _first_line(exc))
-                if unavailable_since is None:
-                    unavailable_since = time.monotonic()
-                logger.warning("database unavailable (%s); retrying in %.0f s", _first_line(exc), backoff)
-                self._sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-        logger.info("search worker stopped")
-
-    def _stop(self, signum: int, frame: FrameType | None) -> None:
-        self.stopping = True
-
-    def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < deadline:
-            time.sleep(TICK_SECONDS)
-
-    def _serve(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        burst = Burst(self.quiet_seconds, self.max_wait_seconds)
-        next_poll = 0.0  # Poll at once: changes may have come while we were away.
-        while not self.stopping:
-            for notify in conn.notifies(timeout=TICK_SECONDS, stop_after=1):
-                burst.heard(time.monotonic(), now=notify.payload == REFRESH_NOW)
-            now = time.monotonic()
-            if now >= next_poll:
-                next_poll = now + self.poll_seconds
-                if burst.first is None and _has_pending(conn):
-                    burst.heard(now, now=True)
-            if burst.due(now):
-                burst = Burst(self.quiet_seconds, self.max_wait_seconds)
-                # Notifications can outlive what they announced (another refresher claimed it).
-                if _has_pending(conn):
-                    refresh_index(conn)
-
-
-def _has_pending(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute(
-        "SELECT EXISTS (SELECT FROM catalog_searchpending) OR EXISTS (SELECT FROM catalog_searchrefreshrequest)"
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.search.refresh import SearchRefresh, connect, refresh_index
+from catalog.search.refresh import connect, refresh_index
+from catalog.search.refresh_models import SearchRefresh
 
 # A full refresh of a million items takes about a minute (docs/benchmarks.md).
 DEFAULT_TIMEOUT_SECONDS = 600.0

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from catalog.search.refresh import Worker
+from catalog.search.worker import Worker
 
 
 class Command(BaseCommand):

@@ -1,6 +1,13 @@
--- Called by every source table's statement triggers (catalog/search/triggers.py)
--- with the ids of the items a statement changed. Migration 0005 installs it;
--- a change here needs a migration that installs it again.
+-- The edit path's first step: every source table's statement triggers
+-- (catalog/search/triggers.py) call catalog_search_mark_pending with the ids of
+-- the items a statement changed; it stores their new documents in
+-- catalog_searchpending, which the overlay serves (overlay.py) until the next
+-- refresh claims them (refresh.py), and notifies the refresher on the channel
+-- catalog_search_pending (triggers.NOTIFY_CHANNEL).
+--
+-- Migration 0002 installs this file. A change here needs a new migration that
+-- runs it again (RunSQL(triggers.MARK_PENDING_SQL)); until one has, the
+-- database check (catalog/checks.py) says the database's functions differ.
 CREATE OR REPLACE FUNCTION catalog_search_mark_pending(item_ids bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -43,5 +50,15 @@ BEGIN
         columns, doc_columns
     ) USING item_ids;
     PERFORM pg_notify('catalog_search_pending', '');
+END
+$$;
+
+-- TRUNCATE has no transition table: mark every item, present or indexed.
+CREATE OR REPLACE FUNCTION catalog_search_mark_all_pending() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM catalog_search_mark_pending(
+        ARRAY(SELECT id FROM catalog_item UNION SELECT id FROM catalog_searchindex)
+    );
 END
 $$;

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # and stops the server afterwards if it started it.
 WITH_DB := $(PY) -m searchsite.embedded_postgres run --
 
-.PHONY: demo test install browser stop lint
+.PHONY: demo test reliability install browser stop lint
 
 # The demo is a development server: DEBUG on unless you say otherwise.
 demo: install
@@ -15,6 +15,11 @@ demo: install
 
 test: install browser
 	$(WITH_DB) $(PY) -m pytest
+
+# The reliability suite long (tests/reliability/conftest.py: the RELIABILITY_* settings); make test runs it short.
+reliability: install
+	RELIABILITY_SECONDS=$${RELIABILITY_SECONDS:-60} RELIABILITY_CLIENTS=$${RELIABILITY_CLIENTS:-8} \
+	RELIABILITY_EXAMPLES=$${RELIABILITY_EXAMPLES:-1000} $(WITH_DB) $(PY) -m pytest tests/reliability
 
 install: $(VENV)/.installed
 

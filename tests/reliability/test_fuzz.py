@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from catalog.middleware import NUL_MESSAGE
+from tests.reliability.conftest import EXAMPLES
 
 # Read-only requests against one imported corpus: examples need no fresh
 # database each, so the function-scoped fixtures are shared on purpose.
 FUZZ = settings(
-    max_examples=150,
+    max_examples=EXAMPLES,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # and stops the server afterwards if it started it.
 WITH_DB := $(PY) -m searchsite.embedded_postgres run --
 
-.PHONY: demo test reliability install browser stop lint
+.PHONY: demo test reliability bench install browser stop lint
 
 # The demo is a development server: DEBUG on unless you say otherwise.
 demo: install
@@ -20,6 +20,11 @@ test: install browser
 reliability: install
 	RELIABILITY_SECONDS=$${RELIABILITY_SECONDS:-60} RELIABILITY_CLIENTS=$${RELIABILITY_CLIENTS:-8} \
 	RELIABILITY_EXAMPLES=$${RELIABILITY_EXAMPLES:-1000} $(WITH_DB) $(PY) -m pytest tests/reliability
+
+# One catalog size per run (docs/benchmarks.md); results merge into docs/benchmarks.json.
+SIZE := 10000
+bench: install
+	$(WITH_DB) $(PY) -m bench --size $(SIZE)
 
 install: $(VENV)/.installed
 

@@ -13,14 +13,19 @@ ranked page of 20 (``ts_rank``) with a ``ts_headline`` snippet per hit, and
 category facet counts. Neither has prefixes, typo corrections or synonyms:
 they search the words as given (``websearch_to_tsquery``), so the prefix and
 typo classes find less with them.
+
+Each class is timed until its budget is spent or a statement runs past the
+timeout: at a million items the first alternative takes seconds a query.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
-from bench.queries import Case
+from bench.queries import CLASSES, Case
+from bench.stats import Latency
 from catalog.search import TEXT_SEARCH_CONFIG
 
 GENERATED_COLUMN = "bench_search_vector"
@@ -32,6 +37,10 @@ GENERATED_COLUMN_SQL = [
     "ANALYZE catalog_item",
 ]
 PAGE_SIZE = 20
+# A statement running longer than this counts as a timeout.
+TIMEOUT_MS = 10_000
+# Wall time an alternative may spend on one class before the rest is skipped.
+CLASS_BUDGET_SECONDS = 20.0
 
 
 def add_generated_column() -> float:
@@ -97,7 +106,46 @@ def _search(case: Case, vector: object) -> None:
     list(matches.values("category__name").annotate(n=Count("id")).order_by("-n")[:12])
 
 
-ALTERNATIVES: dict[str, Callable[[Case], None]] = {
-    "on the fly": search_on_the_fly,
-    "generated column": search_generated_column,
-}
+def measure(cases: list[Case], rounds: int) -> tuple[dict[str, dict[str, dict[str, Any]]], float]:
+    """Both alternatives' timings per class, and what adding the generated column and its index cost (s).
+
+    The first takes seconds a query at larger sizes, so it gets a third of the rounds.
+    """
+    drop_generated_column()  # left behind by a run that stopped half way
+    timings = {"on the fly": time_alternative(search_on_the_fly, cases, max(1, rounds // 3))}
+    seconds = add_generated_column()
+    try:
+        timings["generated column"] = time_alternative(search_generated_column, cases, rounds)
+    finally:
+        drop_generated_column()
+    return timings, seconds
+
+
+def time_alternative(search: Callable[[Case], None], cases: list[Case], rounds: int) -> dict[str, dict[str, Any]]:
+    """p50/p95/p99 per class, or a timeout; a class stops early once it has used its budget."""
+    from django.db import OperationalError, connection, transaction
+
+    results: dict[str, dict[str, Any]] = {}
+    for cls in CLASSES:
+        samples: list[float] = []
+        timed_out = False
+        deadline = time.perf_counter() + CLASS_BUDGET_SECONDS
+        runs = [case for _ in range(rounds) for case in cases if case.cls == cls]
+        for case in runs:
+            try:
+                with transaction.atomic():
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(TIMEOUT_MS)])
+                    started = time.perf_counter()
+                    search(case)
+                    samples.append((time.perf_counter() - started) * 1000)
+            except OperationalError:  # QueryCanceled: the statement timeout
+                timed_out = True
+                break
+            if time.perf_counter() > deadline:
+                break
+        if timed_out:
+            results[cls] = {"timeout": True, "samples": len(samples)}
+        elif samples:
+            results[cls] = Latency.of(samples).as_json()
+    return results

@@ -1,23 +1,38 @@
-"""A benchmark database of its own on the embedded server: create, fill, index, describe.
+"""The benchmark's database: one per catalog, built once, reused while it is current.
 
-Every size gets a fresh database (``searchsite_bench_10k`` ...), so that the
-import is timed into empty tables, as a first deployment would run it, and no
-run sees another's leftovers. The Django process is configured once; switching
-sizes only points the default connection at another database.
+Each size gets a database of its own on the embedded server
+(``searchsite_bench_10k`` ...), so that the import is timed into empty
+tables, as a first deployment would run it, and no run sees another's
+leftovers. Building 1M items takes minutes, so a database is reused when it
+was built from the same catalog file by the same code: a run that completes
+records a fingerprint of both (and what the build cost) as the database's
+comment, and a run that stops half way leaves none, so the next one rebuilds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+# Only databases with this prefix are ever dropped.
+PREFIX = "searchsite_bench_"
+# What a build depends on besides the catalog file: the app's code and SQL
+# (models, migrations, the views and their indexes, the importer, the refresh).
+BUILD_CODE = ROOT / "catalog"
+BUILD_CODE_SUFFIXES = {".py", ".sql"}
+# For the bulk index build only: GIN builds sort their entries in this much memory.
+BUILD_MAINTENANCE_WORK_MEM = "1GB"
+# After the checkpoint, long enough for autovacuum to visit the tables just built.
+SETTLE_SECONDS = 30
 
 
 def setup_django() -> None:
@@ -41,48 +56,7 @@ def database_name(size: int) -> str:
         label = f"{size // 1_000}k"
     else:
         label = str(size)
-    return f"searchsite_bench_{label}"
-
-
-def _server_params() -> dict[str, Any]:
-    from catalog.db import connection_params
-
-    return connection_params()
-
-
-def recreate_database(name: str) -> None:
-    """Drop (closing its sessions) and create ``name``; the default connection then uses it."""
-    import psycopg
-    from django.db import connection
-
-    if not name.startswith("searchsite_bench"):
-        raise ValueError(f"refusing to drop {name!r}: benchmark databases start with searchsite_bench")
-    connection.close()
-    with psycopg.connect(**{**_server_params(), "dbname": "postgres"}, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    use_database(name)
-
-
-def use_database(name: str) -> None:
-    from django.db import connection
-
-    connection.close()
-    connection.settings_dict["NAME"] = name
-
-
-def database_url(name: str) -> str:
-    """A DATABASE_URL for the web server subprocess: same server, same user, this database."""
-    params = _server_params()
-    host = quote(str(params.get("host", "")), safe="")
-    port = f":{params['port']}" if params.get("port") else ""
-    user = quote(str(params.get("user", "postgres")), safe="")
-    password = f":{quote(str(params['password']), safe='')}" if params.get("password") else ""
-    return f"postgres://{user}{password}@{host}{port}/{params['dbname']}"
-
-
-# For the bulk index build only: GIN builds sort their entries in this much memory.
-BUILD_MAINTENANCE_WORK_MEM = "1GB"
+    return PREFIX + label
 
 
 @dataclass(frozen=True)
@@ -96,7 +70,53 @@ class Build:
     index_mb: float
 
 
-def build(catalog: Path) -> Build:
+def fingerprint(catalog: Path) -> str:
+    """A digest of the catalog file and of every file under catalog/ that a build runs."""
+    digest = hashlib.sha256()
+    with catalog.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    for path in sorted(BUILD_CODE.rglob("*")):
+        if path.suffix in BUILD_CODE_SUFFIXES:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare(name: str, catalog: Path) -> tuple[Build, bool]:
+    """Point Django at database ``name`` holding ``catalog``, indexed: its build figures, and if reused.
+
+    A database whose recorded fingerprint matches is used as it is (and
+    unrecorded until ``record``); otherwise it is dropped and built again.
+    """
+    from django.db import connection
+
+    if not name.startswith(PREFIX):
+        raise ValueError(f"refusing to use {name!r}: benchmark databases start with {PREFIX}")
+    connection.close()
+    with _server() as server:
+        row = server.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        recorded = json.loads(row[0]) if row and row[0] else {}
+        reused = recorded.get("fingerprint") == fingerprint(catalog)
+        if reused:
+            server.execute(_sql("COMMENT ON DATABASE {} IS NULL", name))
+        else:
+            server.execute(_sql("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
+            server.execute(_sql("CREATE DATABASE {}", name))
+    _use(name)
+    return (Build(**recorded["build"]) if reused else _build(catalog)), reused
+
+
+def record(name: str, catalog: Path, build: Build) -> None:
+    """After a complete run: the database holds ``catalog`` as built, for the next run to reuse."""
+    note = json.dumps({"fingerprint": fingerprint(catalog), "build": asdict(build)})
+    with _server() as server:
+        server.execute(_sql("COMMENT ON DATABASE {} IS {}", name, note))
+
+
+def _build(catalog: Path) -> Build:
     """Migrate, import the catalog through the real importer, then build the index.
 
     The importer defers documents to the refresh it asks for (a bulk load).
@@ -135,8 +155,42 @@ def build(catalog: Path) -> Build:
     return Build(report.records, import_seconds, index_seconds, analyze_seconds, index_bytes / 2**20)
 
 
-# After the checkpoint, long enough for autovacuum to visit the tables just built.
-SETTLE_SECONDS = 30
+def _server() -> Any:
+    """An autocommit connection to the server's maintenance database (for CREATE and DROP DATABASE)."""
+    import psycopg
+
+    return psycopg.connect(**{**_connection_params(), "dbname": "postgres"}, autocommit=True)
+
+
+def _sql(template: str, name: str, literal: str | None = None) -> Any:
+    """A statement about database ``name``: identifiers and literals quoted by psycopg (no parameters here)."""
+    from psycopg import sql
+
+    parts: list[sql.Composable] = [sql.Identifier(name)] + ([sql.Literal(literal)] if literal is not None else [])
+    return sql.SQL(template).format(*parts)  # type: ignore[arg-type]
+
+
+def _connection_params() -> dict[str, Any]:
+    from catalog.db import connection_params
+
+    return connection_params()
+
+
+def _use(name: str) -> None:
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the web server subprocess: same server, same user, the benchmark's database."""
+    params = _connection_params()
+    host = quote(str(params.get("host", "")), safe="")
+    port = f":{params['port']}" if params.get("port") else ""
+    user = quote(str(params.get("user", "postgres")), safe="")
+    password = f":{quote(str(params['password']), safe='')}" if params.get("password") else ""
+    return f"postgres://{user}{password}@{host}{port}/{params['dbname']}"
 
 
 def settle() -> None:
@@ -154,34 +208,18 @@ def settle() -> None:
 
 def machine() -> dict[str, str]:
     """The machine the figures were measured on, for the report's header."""
+    import django
     from django.db import connection
 
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 2**20:.0f} GiB"
-    except OSError:
-        pass
     with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        server = cursor.fetchone()[0]
-        cursor.execute("SELECT current_setting('shared_buffers'), current_setting('work_mem')")
-        shared_buffers, work_mem = cursor.fetchone()
-    import django
-
+        cursor.execute(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'), current_setting('work_mem')"
+        )
+        server, shared_buffers, work_mem = cursor.fetchone()
     return {
-        "cpu": cpu,
+        "cpu": _proc_field("/proc/cpuinfo", "model name") or "unknown CPU",
         "cores": str(os.cpu_count()),
-        "memory": memory,
+        "memory": f"{int(_proc_field('/proc/meminfo', 'MemTotal').split()[0]) / 2**20:.0f} GiB",
         "os": platform.platform(terse=True),
         "python": platform.python_version(),
         "django": django.get_version(),
@@ -191,8 +229,9 @@ def machine() -> dict[str, str]:
     }
 
 
-def connection_database() -> str:
-    """The database the default connection points at now."""
-    from django.db import connection
-
-    return str(connection.settings_dict["NAME"])
+def _proc_field(path: str, field: str) -> str:
+    """The first ``field: value`` of a /proc file (Linux, where the figures are measured)."""
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(field):
+            return line.split(":", 1)[1].strip()
+    return ""

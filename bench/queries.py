@@ -50,6 +50,12 @@ class Case:
     def search_kwargs(self) -> dict[str, object]:
         return {"text": self.text, "page": self.page, "categories": list(self.categories), "tags": list(self.tags)}
 
+    def label(self) -> str:
+        """The query as the report lists it: its text, then its page and filters."""
+        page = f" (page {self.page})" if self.page != 1 else ""
+        filters = [f" [category={value}]" for value in self.categories] + [f" [tag={value}]" for value in self.tags]
+        return self.text + page + "".join(filters)
+
     def api_path(self) -> str:
         params: list[tuple[str, object]] = [("q", self.text)]
         if self.page != 1:

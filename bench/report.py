@@ -1,116 +1,213 @@
-"""Results to docs/: the JSON every run merges into, the Markdown tables and the plot.
+"""Results to the docs: the JSON each run merges into, the tables and the plot drawn from it.
 
-Sizes can be run separately (10k and 100k in minutes, 1M in longer) and the
-report shows every size measured so far, each with the date it was measured.
+Sizes are run one at a time (10k in minutes, 1M in an hour), so the JSON
+keeps every size measured so far, each with its date, and a run replaces
+only its own. The tables go between two markers in docs/benchmarks.md and
+in the README, whose other text is written by hand.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.queries import CLASSES
 from bench.stats import markdown_table, ms
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-RESULTS = DOCS / "benchmarks.json"
-MARKDOWN = DOCS / "benchmarks.md"
-PLOT = DOCS / "benchmarks.png"
-# Hand-written: what was changed and why, appended to the generated report.
-FINDINGS = Path(__file__).resolve().parent / "findings.md"
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN = "<!-- tables written by python -m bench: begin -->"
+END = "<!-- tables written by python -m bench: end -->"
+# The targets the search is held to (p95 over HTTP, HTTP over SQL, import at 1M).
 TARGET_P95_MS = 30.0
 TARGET_RATIO = 1.3
-TARGET_IMPORT_1M_SECONDS = 60.0
+TARGET_IMPORT_ITEMS = 1_000_000
+TARGET_IMPORT_SECONDS = 60.0
+ALTERNATIVES = [("generated column", "generated column"), ("on the fly", "SearchVector on the fly")]
+
+Results = dict[str, Any]
 
 
-def load(path: Path = RESULTS) -> dict[str, Any]:
-    if path.exists():
-        return json.loads(path.read_text())
-    return {"machine": {}, "sizes": {}}
+@dataclass(frozen=True)
+class Docs:
+    """The files a run writes, under the repository or a scratch copy of it."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path) -> Docs:
+        """The docs under ``root``; what a scratch root lacks is copied from the repository first."""
+        docs = cls(root)
+        for path in (docs.results, docs.markdown, docs.readme):
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(ROOT / path.relative_to(root), path)
+        return docs
+
+    @property
+    def results(self) -> Path:
+        return self.root / "docs" / "benchmarks.json"
+
+    @property
+    def markdown(self) -> Path:
+        return self.root / "docs" / "benchmarks.md"
+
+    @property
+    def plot(self) -> Path:
+        return self.root / "docs" / "benchmarks.png"
+
+    @property
+    def readme(self) -> Path:
+        return self.root / "README.md"
+
+    def write(self, results: Results) -> None:
+        """The JSON, then the tables and the plot drawn from it."""
+        self.results.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        self.markdown.write_text(fill(self.markdown.read_text(), render(results)))
+        self.readme.write_text(fill(self.readme.read_text(), readme_table(results)))
+        plot(results, self.plot)
 
 
-def save(results: dict[str, Any], path: Path = RESULTS) -> None:
-    path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+def load(path: Path) -> Results:
+    return json.loads(path.read_text()) if path.exists() else {"machine": {}, "sizes": {}}
 
 
-def _label(size: int) -> str:
-    return f"{size // 1_000_000}M" if size >= 1_000_000 else f"{size // 1_000}k"
+def merge(results: Results, size: int, result: dict[str, Any], machine: dict[str, str]) -> Results:
+    """``results`` with this size's figures in place of its old ones; other sizes and the before kept."""
+    return {**results, "machine": machine, "sizes": {**results.get("sizes", {}), str(size): result}}
 
 
-def _p(latency: dict[str, float] | None, key: str) -> float | None:
+def fill(text: str, tables: str) -> str:
+    """``text`` with what lies between the markers replaced by ``tables``."""
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"the markers {BEGIN!r} and {END!r} are missing or out of order")
+    return text[: start + len(BEGIN)] + "\n\n" + tables.strip() + "\n\n" + text[end:]
+
+
+def label(size: int) -> str:
+    return f"{size / 1_000_000:g}M" if size >= 1_000_000 else f"{size / 1_000:g}k" if size >= 1_000 else str(size)
+
+
+def _sizes(results: Results) -> list[int]:
+    return sorted(int(size) for size in results["sizes"])
+
+
+def _p(latency: dict[str, Any] | None, key: str = "p95") -> float | None:
+    """A percentile, infinite for a timeout, None when not measured."""
     if latency is None:
         return None
-    if latency.get("timeout"):
-        return math.inf
-    return latency[key]
+    return math.inf if latency.get("timeout") else float(latency[key])
 
 
-def render(results: dict[str, Any]) -> str:
-    """The whole of docs/benchmarks.md."""
-    sizes = sorted(int(size) for size in results["sizes"])
-    machine = results.get("machine", {})
-    out = ["# Benchmarks", ""]
-    out.append(
-        "Generated by `.venv/bin/python -m bench.run` (see the README's Benchmarks section); "
-        "every figure below comes from one run per size, site and alternatives side by side in one process."
-    )
-    out.append("")
-    if machine:
-        out.append(
-            f"Machine: {machine.get('cpu')}, {machine.get('cores')} cores, {machine.get('memory')} RAM, "
-            f"{machine.get('os')}; PostgreSQL {machine.get('postgresql')} (embedded, shared_buffers "
-            f"{machine.get('shared_buffers')}, work_mem {machine.get('work_mem')}); Python {machine.get('python')}, "
-            f"Django {machine.get('django')}; gunicorn, 1 sync worker. "
-            "Each size's section gives the load while it was timed."
-        )
-        out.append("")
-    out.append("![Search latency against catalog size](benchmarks.png)")
-    out.append("")
-    out += ["## At a glance: p95 latency, ms", "", summary_table(results), ""]
-    out += _targets(results, sizes)
-    out += _rank_safety(results, sizes)
-    out += _before_after(results, sizes)
-    out += _build_table(results, sizes)
-    for size in sizes:
-        out += _size_section(results["sizes"][str(size)], size)
-    if FINDINGS.exists():
-        out += ["", FINDINGS.read_text().strip()]
-    return "\n".join(out) + "\n"
+def _site(latency: dict[str, Any] | None) -> str:
+    """HTTP p95 (SQL p95)."""
+    return f"{ms(latency['http']['p95'])} ({ms(latency['sql']['p95'])})" if latency else "-"
 
 
-def summary_table(results: dict[str, Any]) -> str:
-    """HTTP p95 (SQL p95) per class and size, and the alternatives at the largest size: for the README."""
-    sizes = sorted(int(size) for size in results["sizes"])
-    largest = results["sizes"][str(sizes[-1])]
-    alternatives = largest.get("alternatives", {})
-    headers = ["class", *(f"{_label(n)} HTTP (SQL)" for n in sizes)]
-    headers += [f"{_label(sizes[-1])} generated column", f"{_label(sizes[-1])} SearchVector on the fly"]
+def _alternative(result: dict[str, Any], name: str, cls: str) -> str:
+    return ms(_p(result.get("alternatives", {}).get(name, {}).get(cls)))
+
+
+def readme_table(results: Results) -> str:
+    """The largest size: HTTP p95 per class, the previous release's and the alternatives' beside it."""
+    size = _sizes(results)[-1]
+    r = results["sizes"][str(size)]
+    before = results.get("before", {}).get(str(size), {}).get("site", {})
+    headers = ["class", *(["previous release"] if before else []), "now", *(title for _, title in ALTERNATIVES)]
     rows = []
     for cls in CLASSES:
         row: list[object] = [cls]
-        for n in sizes:
-            site = results["sizes"][str(n)]["site"].get(cls)
-            row.append(f"{ms(site['http']['p95'])} ({ms(site['sql']['p95'])})" if site else "-")
-        row.append(ms(_p(alternatives.get("generated column", {}).get(cls), "p95")))
-        row.append(ms(_p(alternatives.get("on the fly", {}).get(cls), "p95")))
+        if before:
+            row.append(_site(before.get(cls)))
+        row.append(_site(r["site"].get(cls)))
+        row += [_alternative(r, name, cls) for name, _ in ALTERNATIVES]
         rows.append(row)
+    return (
+        f"p95 at {size:,} items, ms, HTTP (SQL); {r['rounds']} rounds of each query, measured {r['measured_at']}:\n\n"
+        + markdown_table(headers, rows)
+    )
+
+
+def render(results: Results) -> str:
+    """The generated part of docs/benchmarks.md."""
+    sizes = _sizes(results)
+    m = results.get("machine", {})
+    out = [
+        f"Measured on {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory')}, {m.get('os')}; PostgreSQL "
+        f"{m.get('postgresql')} (shared_buffers {m.get('shared_buffers')}, work_mem {m.get('work_mem')}); "
+        f"Python {m.get('python')}, Django {m.get('django')}.",
+        "",
+        "![p95 latency against catalog size, per query class](benchmarks.png)",
+    ]
+    sections: list[tuple[str, str | None]] = [
+        ("p95 per class and size, ms, HTTP (SQL)", _summary(results, sizes)),
+        (f"Targets at {label(sizes[-1])}", _targets(results["sizes"][str(sizes[-1])], sizes[-1])),
+        ("Rank safety and the judgement set", _rank_safety(results, sizes)),
+        ("Before and after, p95 ms, HTTP (SQL)", _before_after(results, sizes)),
+        ("Build, refresh, edits, memory", _build(results, sizes)),
+        ("Pending edits: stored overlay against computing them per query", _backlog(results, sizes)),
+    ]
+    sections += [(f"The worst searches at {label(n)}", _worst(results["sizes"][str(n)])) for n in sizes]
+    sections += [(_size_heading(results["sizes"][str(n)], n), _size(results["sizes"][str(n)])) for n in sizes]
+    for heading, body in sections:
+        if body:
+            out += ["", f"### {heading}", "", body]
+    return "\n".join(out)
+
+
+def _summary(results: Results, sizes: list[int]) -> str:
+    largest = results["sizes"][str(sizes[-1])]
+    headers = ["class", *map(label, sizes), *(f"{label(sizes[-1])} {title}" for _, title in ALTERNATIVES)]
+    rows = [
+        [
+            cls,
+            *(_site(results["sizes"][str(n)]["site"].get(cls)) for n in sizes),
+            *(_alternative(largest, name, cls) for name, _ in ALTERNATIVES),
+        ]
+        for cls in CLASSES
+    ]
     return markdown_table(headers, rows)
 
 
-def _rank_safety(results: dict[str, Any], sizes: list[int]) -> list[str]:
-    """The served top ten against ranking every match, and the judgement set, per size."""
-    measured = [size for size in sizes if "rank_safety" in results["sizes"][str(size)]]
-    if not measured:
-        return []
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def _targets(r: dict[str, Any], size: int) -> str:
     rows = []
-    for size in measured:
+    for cls in CLASSES:
+        if site := r["site"].get(cls):
+            http, sql = site["http"]["p95"], site["sql"]["p95"]
+            ratio = http / sql if sql else math.nan
+            rows.append(
+                [cls, ms(http), _verdict(http <= TARGET_P95_MS), f"{ratio:.2f}", _verdict(ratio <= TARGET_RATIO)]
+            )
+    headers = ["class", "HTTP p95", f"<= {TARGET_P95_MS:.0f} ms", "HTTP/SQL p95", f"<= {TARGET_RATIO}x"]
+    table = markdown_table(headers, rows)
+    if size == TARGET_IMPORT_ITEMS:
+        seconds = r["build"]["import_seconds"]
+        table += (
+            f"\n\nImport of {size:,} items: {seconds:.0f} s (<= {TARGET_IMPORT_SECONDS:.0f} s): "
+            + _verdict(seconds <= TARGET_IMPORT_SECONDS)
+            + "."
+        )
+    return table
+
+
+def _rank_safety(results: Results, sizes: list[int]) -> str:
+    rows = []
+    for size in sizes:
         r = results["sizes"][str(size)]
-        safety, judged = r["rank_safety"], r.get("judgements", {})
+        safety, judged = r["rank_safety"], r["judgements"]
+        scores = "skipped" if "skipped" in judged else f"{judged['success_at_5']:.3f} / {judged['mrr_at_10']:.3f}"
         rows.append(
             [
-                _label(size),
+                label(size),
                 safety["queries"],
                 f"{safety['mean_overlap']:.3f}",
                 f"{safety['min_overlap']:.3f}",
@@ -118,247 +215,149 @@ def _rank_safety(results: dict[str, Any], sizes: list[int]) -> list[str]:
                 ms(safety["tiered"]["p95"]),
                 ms(safety["exhaustive"]["p50"]),
                 ms(safety["exhaustive"]["p95"]),
-                f"{judged['success_at_5']:.3f} / {judged['mrr_at_10']:.3f}" if judged else "-",
+                scores,
             ]
         )
-    headers = [
-        "size",
-        "queries",
-        "overlap@10 mean",
-        "min",
-        "tiered p50",
-        "p95",
-        "every match p50",
-        "p95",
-        "judgement set success@5 / MRR@10",
-    ]
-    return [
-        "## Rank safety and relevance",
-        "",
-        "The served top ten against the top ten of ranking every match by the same formula "
-        "(`exhaustive=True`), in process, side by side: the 20 most common words of the index, pairs of "
-        "them and of rarer words, prefixes and rarer words (bench/rank_safety.py). The judgement set "
-        "(79 queries) on the same catalog: the real Debian packages among the synthetic ones.",
-        "",
-        markdown_table(headers, rows),
-        "",
-    ]
+    headers = ["size", "queries", "overlap@10 mean", "min", "served p50", "p95", "every match p50", "p95"]
+    return markdown_table([*headers, "judgement set success@5 / MRR@10"], rows)
 
 
-def _before_after(results: dict[str, Any], sizes: list[int]) -> list[str]:
-    """HTTP and SQL p95 per class before the search changes (results["before"]) and now."""
+def _before_after(results: Results, sizes: list[int]) -> str | None:
     before = results.get("before", {})
     measured = [size for size in sizes if str(size) in before]
     if not measured:
-        return []
-    headers = ["class"] + [f"{_label(n)} {kind}" for n in measured for kind in ("before", "after")]
-    rows = []
-    for cls in CLASSES:
-        row: list[object] = [cls]
-        for n in measured:
-            old = before[str(n)]["site"].get(cls)
-            new = results["sizes"][str(n)]["site"].get(cls)
-            row += [
-                f"{ms(old['http']['p95'])} ({ms(old['sql']['p95'])})" if old else "-",
-                f"{ms(new['http']['p95'])} ({ms(new['sql']['p95'])})" if new else "-",
-            ]
-        rows.append(row)
-    return [
-        "## Before and after the search changes",
-        "",
-        "HTTP p95 (SQL p95 in brackets), ms. Before: the previous release, which ranked a sample of the "
-        "matches chosen by id (not rank-safe: its top ten shared a median 1-2 results with ranking every "
-        "match), measured by the same suite on the same synthetic catalogs.",
-        "",
-        markdown_table(headers, rows),
-        "",
+        return None
+    headers = ["class"] + [f"{label(n)} {when}" for n in measured for when in ("before", "now")]
+    rows = [
+        [cls]
+        + [
+            cell
+            for n in measured
+            for cell in (_site(before[str(n)]["site"].get(cls)), _site(results["sizes"][str(n)]["site"].get(cls)))
+        ]
+        for cls in CLASSES
     ]
+    return markdown_table(headers, rows)
 
 
-def _targets(results: dict[str, Any], sizes: list[int]) -> list[str]:
-    """The issue's targets at the largest size measured, each said to be met or not."""
-    if not sizes:
-        return []
-    size = sizes[-1]
-    r = results["sizes"][str(size)]
-    rows = []
-    for cls in CLASSES:
-        site = r["site"].get(cls)
-        if not site:
-            continue
-        http, sql = site["http"]["p95"], site["sql"]["p95"]
-        ratio = http / sql if sql else math.nan
-        rows.append(
-            [
-                cls,
-                ms(http),
-                "met" if http <= TARGET_P95_MS else "**not met**",
-                f"{ratio:.2f}",
-                "met" if ratio <= TARGET_RATIO else "**not met**",
-            ]
-        )
-    headers = ["class", "HTTP p95 (ms)", f"<= {TARGET_P95_MS:.0f} ms", "HTTP/SQL p95", f"<= {TARGET_RATIO}x"]
-    imported = r["build"]["import_seconds"]
-    verdict = "met" if imported <= TARGET_IMPORT_1M_SECONDS else "**not met**"
-    return [
-        f"## Targets at {_label(size)} items",
-        "",
-        markdown_table(headers, rows),
-        "",
-        f"Import of {r['build']['items']:,} items: {imported:.0f} s (target <= {TARGET_IMPORT_1M_SECONDS:.0f} s "
-        f"at 1M): {verdict}.",
-        "",
-    ]
-
-
-def _build_table(results: dict[str, Any], sizes: list[int]) -> list[str]:
+def _build(results: Results, sizes: list[int]) -> str:
     rows = []
     for size in sizes:
         r = results["sizes"][str(size)]
         b = r["build"]
         rows.append(
             [
-                _label(size),
-                f"{b['items']:,}",
+                label(size),
                 f"{b['import_seconds']:.1f}",
                 f"{b['index_seconds']:.1f}",
-                f"{b['index_mb']:.0f}",
-                _seconds(r.get("refresh_seconds")),
+                f"{b['index_mb']:,.0f}",
+                f"{r['refresh_seconds']:.1f}",
                 f"{r['edit_commit_ms']:.1f}",
                 f"{r['visible_ms']:.2f}",
                 f"{r['rss_mb']:.0f}",
-                _seconds(r.get("generated_column_seconds")),
+                f"{r['generated_column_seconds']:.1f}",
             ]
         )
     headers = [
-        "items",
-        "records",
+        "size",
         "import (s)",
         "index build (s)",
-        "index size (MB)",
-        "REFRESH CONCURRENTLY after 1,000 edits (s)",
+        "index (MB)",
+        "refresh after 1,000 edits (s)",
         "edit commit (ms)",
-        "commit to searchable (ms)",
+        "commit to found (ms)",
         "web worker RSS (MB)",
-        "generated column + GIN build (s)",
+        "generated column build (s)",
     ]
-    return [
-        "## Import, index, refresh, freshness, memory",
-        "",
-        markdown_table(headers, rows),
-        "",
-        "Import: `catalog_import` (validate every line, COPY, upsert; documents deferred to the refresh). "
-        "Index build: the first build after the import (a plain `REFRESH MATERIALIZED VIEW` with "
-        "`maintenance_work_mem` 1 GB for the GIN builds, plus the typo vocabulary; see bench/database.py). "
-        "Commit to searchable: a one-item edit, from its commit until another connection finds it "
-        "through the overlay (median of 20); no refresh is waited for. "
-        "RSS: the gunicorn worker after every request of the run.",
-        "",
-    ]
+    return markdown_table(headers, rows)
 
 
-def _seconds(value: float | None) -> str:
-    return f"{value:.1f}" if value is not None and math.isfinite(value) else "not measured"
+def _backlog(results: Results, sizes: list[int]) -> str | None:
+    rows = []
+    for size in sizes:
+        if backlog := results["sizes"][str(size)].get("backlog"):
+            stored, live = backlog["stored_overlay"], backlog["live_overlay"]
+            rows.append(
+                [
+                    label(size),
+                    f"{backlog['items']:,}",
+                    f"{backlog['edit_seconds']:.2f}",
+                    f"{ms(stored['p50'])} / {ms(stored['p95'])}",
+                    f"{ms(live['p50'])} / {ms(live['p95'])}",
+                ]
+            )
+    if not rows:
+        return None
+    headers = ["size", "pending items", "edit transaction (s)", "stored p50 / p95", "computed per query p50 / p95"]
+    return markdown_table(headers, rows)
 
 
-def _size_section(r: dict[str, Any], size: int) -> list[str]:
-    out = [f"## {_label(size)} items (measured {r.get('measured_at', '?')})", ""]
-    shares = ", ".join(f"`{word}` {share:.0%}" for word, share in r.get("common_shares", {}).items())
-    out.append(
-        f"{r['rounds']} rounds of each query; {r.get('queries_per_class', 4)} queries per class. Times in ms. "
-        f"Load average while timing: {r.get('load_before', math.nan):.1f} at the start, "
-        f"{r.get('load_after', math.nan):.1f} at the end (2 cores). "
-        f"Common terms and the share of items they match: {shares or 'none over 20%'}."
+def _worst(r: dict[str, Any]) -> str | None:
+    if "worst" not in r:
+        return None
+    rows = []
+    for row in r["worst"]:
+        options = ", ".join(f"{key} {_listed(row[key])}" for key in ("categories", "page") if key in row)
+        rows.append([f"`{row['query']}`", options, f"{row['ms']:,.0f}", row["outcome"]])
+    return markdown_table(["query (first 60 characters)", "options", "ms", "outcome"], rows, align="llrl")
+
+
+def _size_heading(r: dict[str, Any], size: int) -> str:
+    return f"{label(size)} items, measured {r['measured_at']}"
+
+
+def _size(r: dict[str, Any]) -> str:
+    shares = ", ".join(f"`{word}` {share:.0%}" for word, share in r["common_shares"].items())
+    queries = max(len(texts) for texts in r["cases"].values())
+    facts = (
+        f"{r.get('catalog', 'synthetic')}; {r['rounds']} rounds of {queries} queries a class; load average "
+        f"{r['load_before']:.1f} before timing, {r['load_after']:.1f} after; common terms: {shares or 'none'}."
     )
-    out.append("")
     rows = []
     for cls in CLASSES:
-        site = r["site"].get(cls)
-        if not site:
-            continue
-        http, django, sql = site["http"], site["django"], site["sql"]
-        alternatives = r.get("alternatives", {})
-        ratio = http["p95"] / sql["p95"] if sql["p95"] else math.nan
-        rows.append(
-            [
-                cls,
-                ms(http["p50"]),
-                ms(http["p95"]),
-                ms(http["p99"]),
-                ms(django["p95"]),
-                ms(sql["p50"]),
-                ms(sql["p95"]),
-                ms(sql["p99"]),
-                f"{ratio:.2f}",
-                ms(_p(alternatives.get("generated column", {}).get(cls), "p95")),
-                ms(_p(alternatives.get("on the fly", {}).get(cls), "p95")),
-            ]
-        )
-    headers = [
-        "class",
-        "HTTP p50",
-        "HTTP p95",
-        "HTTP p99",
-        "in-process p95",
-        "SQL p50",
-        "SQL p95",
-        "SQL p99",
-        "HTTP/SQL (p95)",
-        "generated column p95",
-        "SearchVector on the fly p95",
-    ]
-    out.append(markdown_table(headers, rows))
-    out.append("")
-    out.append(
-        "HTTP: `GET /api/search` through gunicorn (results, snippets, facets, JSON). In-process: "
-        "`document_search` called in the benchmark's process. SQL: the statements `document_search` sent, "
-        "replayed alone on one connection. Alternatives: SQL through the ORM in process (count, ranked page "
-        "with snippets, category facets), `timeout` when a statement ran past the limit."
-    )
-    if r.get("cases"):
-        out.append("")
-        out.append(
-            "Queries: "
-            + "; ".join(f"{cls}: " + ", ".join(f"`{t}`" for t in texts) for cls, texts in r["cases"].items())
-        )
-    out.append("")
-    return out
+        if site := r["site"].get(cls):
+            http, django, sql = site["http"], site["django"], site["sql"]
+            ratio = http["p95"] / sql["p95"] if sql["p95"] else math.nan
+            rows.append(
+                [
+                    cls,
+                    *(ms(http[p]) for p in ("p50", "p95", "p99")),
+                    ms(django["p95"]),
+                    *(ms(sql[p]) for p in ("p50", "p95", "p99")),
+                    f"{ratio:.2f}",
+                    *(_alternative(r, name, cls) for name, _ in ALTERNATIVES),
+                ]
+            )
+    headers = ["class", "HTTP p50", "p95", "p99", "in process p95", "SQL p50", "p95", "p99", "HTTP/SQL p95"]
+    table = markdown_table([*headers, *(f"{title} p95" for _, title in ALTERNATIVES)], rows)
+    cases = "; ".join(f"{cls}: " + ", ".join(f"`{text}`" for text in texts) for cls, texts in r["cases"].items())
+    return f"{facts}\n\n{table}\n\nQueries: {cases}"
 
 
-def plot(results: dict[str, Any], path: Path = PLOT) -> None:
-    """Latency (p95) against catalog size, one panel per query class, the site and the alternatives."""
+def plot(results: Results, path: Path) -> None:
+    """p95 against catalog size, one panel per query class: the site and the alternatives."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = sorted(int(size) for size in results["sizes"])
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5), sharex=True, sharey=True)
-    series = [
-        ("searchsite HTTP", lambda r, c: _p(r["site"].get(c, {}).get("http"), "p95"), "C0", "-"),
-        ("searchsite SQL", lambda r, c: _p(r["site"].get(c, {}).get("sql"), "p95"), "C0", ":"),
-        (
-            "generated column",
-            lambda r, c: _p(r.get("alternatives", {}).get("generated column", {}).get(c), "p95"),
-            "C2",
-            "--",
-        ),
-        (
-            "SearchVector on the fly",
-            lambda r, c: _p(r.get("alternatives", {}).get("on the fly", {}).get(c), "p95"),
-            "C3",
-            "-.",
+    sizes = _sizes(results)
+    series: list[tuple[str, Callable[[dict[str, Any], str], float | None], str, str]] = [
+        ("searchsite HTTP", lambda r, c: _p(r["site"].get(c, {}).get("http")), "C0", "-"),
+        ("searchsite SQL", lambda r, c: _p(r["site"].get(c, {}).get("sql")), "C0", ":"),
+        *(
+            (title, lambda r, c, name=name: _p(r.get("alternatives", {}).get(name, {}).get(c)), color, style)
+            for (name, title), color, style in zip(ALTERNATIVES, ("C2", "C3"), ("--", "-."), strict=True)
         ),
     ]
+    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5), sharex=True, sharey=True)
     for ax, cls in zip(axes.flat, CLASSES, strict=True):
-        for label, value, color, style in series:
+        for title, value, color, style in series:
             points = [(n, value(results["sizes"][str(n)], cls)) for n in sizes]
-            xs = [n for n, v in points if v is not None and math.isfinite(v)]
-            ys = [v for n, v in points if v is not None and math.isfinite(v)]
-            ax.plot(xs, ys, style, color=color, marker="o", label=label)
+            finite = [(n, v) for n, v in points if v is not None and math.isfinite(v)]
+            ax.plot([n for n, _ in finite], [v for _, v in finite], style, color=color, marker="o", label=title)
             timeouts = [n for n, v in points if v is not None and math.isinf(v)]
-            if timeouts:
-                ax.plot(timeouts, [1e4] * len(timeouts), "x", color=color)
+            ax.plot(timeouts, [1e4] * len(timeouts), "x", color=color)
         ax.axhline(TARGET_P95_MS, color="grey", linewidth=0.8)
         ax.set_title(cls)
         ax.set_xscale("log")
@@ -367,9 +366,13 @@ def plot(results: dict[str, Any], path: Path = PLOT) -> None:
     for ax in axes[1]:
         ax.set_xlabel("items")
     for ax in axes[:, 0]:
-        ax.set_ylabel("p95 latency (ms)")
+        ax.set_ylabel("p95 (ms)")
     axes.flat[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("Search latency (p95) against catalog size; grey line: the 50 ms target; x at 10 s: timed out")
+    fig.suptitle(f"p95 against catalog size; grey line: the {TARGET_P95_MS:.0f} ms target; x at 10 s: timed out")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _listed(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -1,52 +1,58 @@
-"""The search benchmark suite: one command, every size, the site and the alternatives side by side.
+"""The benchmark: build a catalog of one size, time everything side by side, write the figures.
 
-For each size N it generates a synthetic catalog (bench/synthetic.py, cached
-under the --work folder), imports it into a fresh database with the real
-importer, builds the index with the real refresh, then times each query class
-three ways at once, query after query: through HTTP (gunicorn serving
-``/api/search``), in process (``document_search``), and the SQL alone (the
-statements document_search sent, replayed). Then the freshness figures (a
-one-item edit's commit and how soon another connection finds it; a concurrent
-refresh after 1,000 edits), and the two usual alternatives on the same data.
-Results merge into docs/benchmarks.json; docs/benchmarks.md and .png are
-rewritten from it.
+    make bench SIZE=100000
+    .venv/bin/python -m bench --size 100000 [--rounds R] [--output DIR] [--work DIR]
+    .venv/bin/python -m bench --catalog FILE [...]
 
-    .venv/bin/python -m bench.run --sizes 10000 100000 1000000 [--rounds R] [--work DIR]
+Without --catalog the catalog is synthetic (bench/synthetic.py), drawn from
+the full Debian catalog in ../shared when it is there and from the demo's
+packages otherwise, and kept under --work for the next run. It is imported
+into a database of its own (bench/database.py: reused while current), then
+timed: the query classes over HTTP, in process and as SQL, query after query;
+rank safety; the judgement set; the worst searches; the two usual
+alternatives; an edit's cost and visibility, the overlay against its
+alternative, the refresh. The size's results are merged into
+docs/benchmarks.json and the tables and plot rendered from it.
+docs/benchmarks.md says what each figure means.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import math
+import hashlib
 import os
-import statistics
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import database, rank_safety, report
+from bench import database, report, synthetic
 from bench.queries import CLASSES, Case, choose_cases
 from bench.stats import Latency, ms
 
 DEFAULT_WORK = Path("/tmp/searchsite-bench")
-# An alternative's statement running longer than this counts as a timeout.
-ALTERNATIVE_TIMEOUT_MS = 10_000
-# Wall time an alternative may spend on one class before the rest is skipped.
-ALTERNATIVE_CLASS_BUDGET_SECONDS = 20.0
-REFRESH_EDITS = 1_000
+DEFAULT_ROUNDS = 10
 
 
-def synthetic_catalog(size: int, work: Path) -> Path:
-    """The catalog file for this size, generated once and reused (same seed, same records)."""
-    path = work / f"synthetic-{size}.jsonl.gz"
+def source_catalog(full: Path, demo: Path) -> Path:
+    """The catalog the synthetic one follows: the full one when present, else the demo's (a fresh clone)."""
+    return full if full.exists() else demo
+
+
+def synthetic_catalog(size: int, source: Path, work: Path) -> Path:
+    """The synthetic catalog of this size, generated once per source and generator, then reused."""
+    digest = hashlib.sha256(source.read_bytes() + Path(synthetic.__file__).read_bytes()).hexdigest()[:12]
+    path = work / f"synthetic-{size}-{digest}.jsonl.gz"
     if not path.exists():
         work.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.gz")
-        subprocess.run([sys.executable, "-m", "bench.synthetic", str(size), str(partial)], check=True)
+        # A process of its own: the generator forks workers, and this one holds database connections.
+        command = [sys.executable, "-m", "bench.synthetic", str(size), str(partial), "--source", str(source)]
+        subprocess.run(command, check=True)
         partial.rename(path)
     return path
 
@@ -59,8 +65,7 @@ def time_site(cases: list[Case], rounds: int) -> tuple[dict[str, dict[str, Laten
 
     statements = {case: capture(**case.search_kwargs()) for case in cases}
     samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    name = database.connection_database()
-    with WebServer(database.database_url(name)) as web:
+    with WebServer(database.database_url()) as web:
         for case in cases:  # warm the worker and its connection
             web.get(case.api_path())
         for _ in range(rounds):
@@ -75,180 +80,112 @@ def time_site(cases: list[Case], rounds: int) -> tuple[dict[str, dict[str, Laten
     return latencies, rss
 
 
-def time_alternative(search: Any, cases: list[Case], rounds: int) -> dict[str, dict[str, Any]]:
-    """p50/p95/p99 per class, or a timeout; a class stops early once it has used its budget."""
-    from django.db import OperationalError, connection, transaction
-
-    results: dict[str, dict[str, Any]] = {}
-    for cls in CLASSES:
-        class_cases = [case for case in cases if case.cls == cls]
-        samples: list[float] = []
-        timed_out = False
-        started_class = time.perf_counter()
-        for _ in range(rounds):
-            for case in class_cases:
-                try:
-                    with transaction.atomic():
-                        with connection.cursor() as cursor:
-                            cursor.execute(f"SET LOCAL statement_timeout = {ALTERNATIVE_TIMEOUT_MS}")
-                        started = time.perf_counter()
-                        search(case)
-                        samples.append((time.perf_counter() - started) * 1000)
-                except OperationalError:  # QueryCanceled: the statement timeout
-                    timed_out = True
-                    break
-                if time.perf_counter() - started_class > ALTERNATIVE_CLASS_BUDGET_SECONDS:
-                    break
-            if timed_out or time.perf_counter() - started_class > ALTERNATIVE_CLASS_BUDGET_SECONDS:
-                break
-        if timed_out:
-            results[cls] = {"timeout": True, "samples": len(samples)}
-        elif samples:
-            results[cls] = Latency.of(samples).as_json()
-    return results
-
-
-def judgement_score() -> dict[str, float]:
-    """The judgement set on this catalog: its real packages are there among the synthetic ones."""
+def judgement_score(full: Path) -> dict[str, Any]:
+    """The judgement set on this catalog, whose real packages come from the full catalog."""
     from catalog.search.quality import evaluate, load_judgements, site_search
 
-    report = evaluate(load_judgements(), site_search)
-    return {"success_at_5": report.success_at_5, "mrr_at_10": report.mrr_at_10}
+    if not full.exists():
+        return {"skipped": f"{full} is absent: the judgement set names packages of the full catalog"}
+    scores = evaluate(load_judgements(), site_search)
+    return {"success_at_5": scores.success_at_5, "mrr_at_10": scores.mrr_at_10}
 
 
-def time_freshness(*, refresh: bool) -> dict[str, float]:
-    """A one-item edit's commit and visibility; a concurrent refresh after REFRESH_EDITS edits.
+def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path) -> dict[str, Any]:
+    """Every figure of one size, each printed next to what it is compared with as it is measured."""
+    from bench import alternatives, freshness, rank_safety, worst
 
-    The refresh recomputes every document (minutes at 1M items): ``refresh=False`` skips it.
-    """
-    from bench.freshness import commit_to_searchable, make_backlog
-    from catalog.search.refresh import connect, refresh_index
-
-    with connect() as editor:
-        commit_ms, visible_ms = commit_to_searchable(editor)
-        figures = {"edit_commit_ms": statistics.median(commit_ms), "visible_ms": statistics.median(visible_ms)}
-        if refresh:
-            # One refresh claims those 20 edits and the backlog.
-            make_backlog(editor, REFRESH_EDITS)
-            started = time.perf_counter()
-            refresh_index(editor)
-            figures["refresh_seconds"] = time.perf_counter() - started
-    return figures
-
-
-def run_size(
-    size: int, *, rounds: int, work: Path, skip_alternatives: bool, skip_refresh: bool, reuse: bool
-) -> dict[str, Any]:
-    from bench import alternatives
-
-    name = database.database_name(size)
-    print(f"# {size:,} items: database {name}", file=sys.stderr)
-    catalog = synthetic_catalog(size, work)
-    previous = report.load()["sizes"].get(str(size), {})
-    if reuse and previous.get("build"):
-        database.use_database(name)
-        alternatives.drop_generated_column()
-        build = previous["build"]
-    else:
-        database.recreate_database(name)
-        build = database.build(catalog).__dict__
-    cases, shares = choose_cases()
-    print(f"  common terms: {shares}", file=sys.stderr)
     database.settle()
     load_before = os.getloadavg()[0]
     site, rss = time_site(cases, rounds)
     load_after = os.getloadavg()[0]
-    for cls in CLASSES:
-        if cls in site:
-            http, sql = site[cls]["http"], site[cls]["sql"]
-            print(
-                f"  {cls:13} HTTP p50 {ms(http.p50):>7} p95 {ms(http.p95):>7} | SQL p50 {ms(sql.p50):>7} "
-                f"p95 {ms(sql.p95):>7}",
-                file=sys.stderr,
-            )
+    for cls, kinds in site.items():
+        http, sql = kinds["http"], kinds["sql"]
+        print(
+            f"  {cls:13} HTTP p50 {ms(http.p50):>7} p95 {ms(http.p95):>7} | "
+            f"SQL p50 {ms(sql.p50):>7} p95 {ms(sql.p95):>7}"
+        )
     safety = rank_safety.measure().as_json()
     print(
         f"  rank safety: overlap@10 mean {safety['mean_overlap']:.3f} min {safety['min_overlap']:.3f} over "
-        f"{safety['queries']} queries; tiered p95 {ms(safety['tiered']['p95'])}, "
-        f"exhaustive p95 {ms(safety['exhaustive']['p95'])}",
-        file=sys.stderr,
+        f"{safety['queries']} queries; tiered p95 {ms(safety['tiered']['p95'])} | every match p95 "
+        f"{ms(safety['exhaustive']['p95'])}"
     )
-    judged = judgement_score()
-    print(f"  judgement set: success@5 {judged['success_at_5']:.3f}, MRR@10 {judged['mrr_at_10']:.3f}", file=sys.stderr)
-    freshness = time_freshness(refresh=not skip_refresh)
-    if "refresh_seconds" not in freshness:
-        freshness["refresh_seconds"] = previous.get("refresh_seconds", math.nan)
-    result: dict[str, Any] = {
+    judged = judgement_score(full)
+    print(f"  judgement set: {judged}")
+    worst_rows = worst.measure()
+    for row in worst_rows:
+        print(f"  worst {row['ms']:>7.0f} ms {row['outcome']:<24} {row['query'][:40]!r}")
+    timings, column_seconds = alternatives.measure(cases, rounds)
+    for cls in CLASSES:
+        cells = [f"site SQL p95 {ms(site[cls]['sql'].p95)}"] + [
+            f"{label} {'timeout' if by_class[cls].get('timeout') else ms(by_class[cls]['p95'])}"
+            for label, by_class in timings.items()
+            if cls in by_class
+        ]
+        print(f"  {cls:13} " + " | ".join(cells))
+    fresh = freshness.measure(sorted({case.text for case in cases}), max(1, rounds // 3))
+    backlog = fresh["backlog"]
+    print(
+        f"  edit commit {fresh['edit_commit_ms']:.1f} ms, searchable {fresh['visible_ms']:.2f} ms after; "
+        f"{backlog['items']:,} pending: stored overlay p95 {ms(backlog['stored_overlay']['p95'])} | live "
+        f"{ms(backlog['live_overlay']['p95'])}; refresh {fresh['refresh_seconds']:.1f} s"
+    )
+    return {
         "measured_at": datetime.date.today().isoformat(),
-        "build": build,
         "rounds": rounds,
         "common_shares": shares,
-        "cases": {
-            cls: [
-                c.text
-                + (f" (page {c.page})" if c.page != 1 else "")
-                + "".join(f" [category={v}]" for v in c.categories)
-                + "".join(f" [tag={v}]" for v in c.tags)
-                for c in cases
-                if c.cls == cls
-            ]
-            for cls in CLASSES
-        },
-        "site": {cls: {kind: lat.as_json() for kind, lat in kinds.items()} for cls, kinds in site.items()},
+        "cases": {cls: [case.label() for case in cases if case.cls == cls] for cls in CLASSES},
+        "site": {cls: {kind: latency.as_json() for kind, latency in kinds.items()} for cls, kinds in site.items()},
         "rss_mb": rss,
-        "rank_safety": safety,
-        "judgements": judged,
         "load_before": load_before,
         "load_after": load_after,
-        **freshness,
+        "rank_safety": safety,
+        "judgements": judged,
+        "worst": worst_rows,
+        "alternatives": timings,
+        "generated_column_seconds": column_seconds,
+        **fresh,
     }
-    if not skip_alternatives:
-        alt: dict[str, Any] = {}
-        alt["on the fly"] = time_alternative(alternatives.search_on_the_fly, cases, max(1, rounds // 3))
-        result["generated_column_seconds"] = alternatives.add_generated_column()
-        alt["generated column"] = time_alternative(alternatives.search_generated_column, cases, rounds)
-        alternatives.drop_generated_column()
-        result["alternatives"] = alt
-        for label, classes in alt.items():
-            line = ", ".join(f"{cls} {'timeout' if v.get('timeout') else ms(v['p95'])}" for cls, v in classes.items())
-            print(f"  {label} p95: {line}", file=sys.stderr)
-    return result
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--rounds", type=int, default=10, help="times each query runs per size (default 10)")
-    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where generated catalogs are kept")
-    parser.add_argument("--skip-alternatives", action="store_true", help="time the site only")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--size", type=int, help="items in the synthetic catalog")
+    what.add_argument("--catalog", type=Path, help="a catalog file to import as it is, instead")
     parser.add_argument(
-        "--skip-refresh", action="store_true", help="skip timing REFRESH ... CONCURRENTLY (minutes at 1M)"
+        "--rounds", type=int, default=DEFAULT_ROUNDS, help=f"runs of each query (default {DEFAULT_ROUNDS})"
     )
     parser.add_argument(
-        "--reuse", action="store_true", help="keep a size's database and its build figures (search changes only)"
+        "--output", type=Path, default=report.ROOT, help="where README.md and docs/ are written (default: here)"
     )
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help=f"synthetic catalogs (default {DEFAULT_WORK})")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress, also into a log file
+    if args.size is not None and args.size < 1:
+        parser.error("--size must be at least 1")
     database.setup_django()
-    results = report.load()
-    for size in args.sizes:
-        result = run_size(
-            size,
-            rounds=args.rounds,
-            work=args.work,
-            skip_alternatives=args.skip_alternatives,
-            skip_refresh=args.skip_refresh,
-            reuse=args.reuse,
+    from catalog.management.commands.demo import DEMO_CATALOG
+    from catalog.search.quality import FULL_CATALOG
+
+    if args.catalog:
+        catalog, size, described = args.catalog, synthetic.count_records(args.catalog), args.catalog.name
+    else:
+        source = source_catalog(FULL_CATALOG, DEMO_CATALOG)
+        catalog, size, described = (
+            synthetic_catalog(args.size, source, args.work),
+            args.size,
+            f"synthetic, from {source.name}",
         )
-        if args.skip_alternatives and "alternatives" in results["sizes"].get(str(size), {}):
-            result["alternatives"] = results["sizes"][str(size)]["alternatives"]
-            result["generated_column_seconds"] = results["sizes"][str(size)].get("generated_column_seconds", math.nan)
-        results["machine"] = database.machine()
-        results["sizes"][str(size)] = result
-        report.save(results)
-        report.MARKDOWN.write_text(report.render(results))
-        report.plot(results)
-        print(f"  written to {report.MARKDOWN} and {report.PLOT}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()
+    name = database.database_name(size)
+    print(f"# {size:,} items ({described}): database {name}")
+    build, reused = database.prepare(name, catalog)
+    if reused:
+        print(f"  reused: built from this catalog by this code ({build.import_seconds:.1f} s import)")
+    cases, shares = choose_cases()
+    result = {"catalog": described, "build": asdict(build), **measure(cases, shares, args.rounds, FULL_CATALOG)}
+    database.record(name, catalog, build)
+    docs = report.Docs.at(args.output)
+    results = report.merge(report.load(docs.results), size, result, database.machine())
+    docs.write(results)
+    print(f"  written: {docs.results}, {docs.markdown}, {docs.readme}, {docs.plot}")

@@ -13,9 +13,10 @@ The real records come first when the target is at least the size of the
 source, so that queries for real packages keep finding them; a smaller
 target is a seeded sample of the real records. The output is the JSONL that
 ``manage.py import_catalog`` reads. The module needs no Django, so it runs
-anywhere the source file is. Usage:
+anywhere the source file is. The benchmark (``python -m bench``) runs it;
+by hand:
 
-    python -m bench.synthetic 1000000 /tmp/synthetic-1m.jsonl.gz [--seed S] [--source PATH]
+    python -m bench.synthetic 1000000 /tmp/synthetic-1m.jsonl.gz --source CATALOG [--seed S]
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ from functools import partial
 from itertools import chain
 from math import isqrt
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from tqdm import tqdm
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[1].parent / "shared/data/debian-bookworm-packages.jsonl.gz"
 GZIP_MAGIC = b"\x1f\x8b"
 # Item.summary's max_length: sampled words can add up to more than any real summary.
 SUMMARY_MAX_LENGTH = 500
@@ -172,11 +172,20 @@ class Chunk(NamedTuple):
 
 def read_catalog(path: Path) -> list[dict[str, Any]]:
     """The records of a catalog file, plain or gzipped, like the importer reads it."""
+    with _open_catalog(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def count_records(path: Path) -> int:
+    """How many records a catalog file holds, without parsing them."""
+    with _open_catalog(path) as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _open_catalog(path: Path) -> IO[str]:
     with path.open("rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
-    opener = gzip.open if compressed else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return gzip.open(path, "rt", encoding="utf-8") if compressed else path.open(encoding="utf-8")
 
 
 def generate(source: Sequence[dict[str, Any]], n: int, *, seed: int = 0) -> Iterator[dict[str, Any]]:
@@ -351,9 +360,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("n", type=int, help="number of records to write")
     parser.add_argument("out", type=Path, help="output file (.jsonl, or .jsonl.gz to gzip it)")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same catalog (default 0)")
-    parser.add_argument(
-        "--source", type=Path, default=DEFAULT_SOURCE, help=f"the real catalog (default {DEFAULT_SOURCE})"
-    )
+    parser.add_argument("--source", type=Path, required=True, help="the real catalog whose distributions to follow")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("n must be at least 1")

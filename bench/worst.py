@@ -4,17 +4,12 @@ A search that would cost more than ``SEARCH_TIMEOUT_MS`` is refused with a
 reason (``SearchTooExpensive``, a 422 on the site) instead of running on:
 this times each of them through ``document_search`` and says which were
 answered and which refused.
-
-    .venv/bin/python -m bench.worst --database searchsite_bench_1m
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
-
-from bench import database
 
 # Many words (past MAX_TERMS they are dropped), many short prefixes, the most
 # common words in a phrase, "or" (which reads every tier), typos everywhere,
@@ -46,18 +41,3 @@ def measure() -> list[dict[str, Any]]:
             outcome = "refused: too expensive"
         rows.append({"query": text[:60], **options, "ms": (time.perf_counter() - started) * 1000, "outcome": outcome})
     return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", required=True)
-    args = parser.parse_args()
-    database.setup_django()
-    database.use_database(args.database)
-    for row in measure():
-        options = " ".join(f"{key}={row[key]}" for key in ("page", "categories") if key in row)
-        print(f"{row['ms']:>8.0f} ms  {row['outcome']:<24} {row['query']!r} {options}")
-
-
-if __name__ == "__main__":
-    main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,9 @@ from searchsite.embedded_postgres import ensure_running
 
 def pytest_configure(config: pytest.Config) -> None:
     ensure_running()
+    # The workers and servers the tests start with a DATABASE_URL are
+    # deployments to the settings, which demand a key of them.
+    os.environ.setdefault("SECRET_KEY", "searchsite-tests-only-not-a-secret")
 
 
 def database_url(*, host: str | None = None, name: str | None = None) -> str:

@@ -8,27 +8,29 @@ from django.db import connection
 
 from catalog.importer import catalog_import
 from catalog.models import Item, Synonym
+from catalog.search import query
 from catalog.search.explain import explain_search
-from catalog.search.query import PAGE_SIZE, document_search, highlight
-from tests.conftest import CORPUS, make_record, refresh, write_catalog
+from catalog.search.query import MAX_TERMS, PAGE_SIZE, document_search, highlight, parse, search_params
+from tests.conftest import make_record, refresh, write_catalog
 
-HOSTILE_QUERIES = [
-    '"',
-    "'",
-    '"unbalanced phrase',
-    "\\",
-    "\\\\'; DROP TABLE catalog_item; --",
-    "' OR 1=1 --",
-    "a & b | !c <-> (d:*",
-    "-",
-    "or",
-    "the and of",
-    "🦊 browser 🎬",
-    "x" * 10_000,
-    "web " * 2_500,
-    "%_*?",
-    "<script>alert(1)</script>",
-]
+# Hostile input and the plain words it must answer as (None: nothing to find).
+HOSTILE_QUERIES = {
+    '"': None,
+    "'": None,
+    '"unbalanced phrase': None,
+    "\\": None,
+    "\\\\'; DROP TABLE catalog_item; --": None,
+    "' OR 1=1 --": None,
+    "a & b | !c <-> (d:*": None,
+    "-": None,
+    "or": None,
+    "the and of": None,
+    "x" * 10_000: None,
+    "%_*?": None,
+    "<script>alert(1)</script>": None,
+    "🦊 browser 🎬": "browser",
+    "web " * 2_500: "web",
+}
 
 
 def names(text: str, **kwargs: object) -> list[str]:
@@ -111,12 +113,24 @@ class TestDocumentSearch:
 
         assert (result.total, result.hits) == (0, [])
 
-    @pytest.mark.parametrize("text", HOSTILE_QUERIES)
-    def test_hostile_queries_find_what_their_words_find(self, text: str) -> None:
+    @pytest.mark.parametrize(("text", "plain"), HOSTILE_QUERIES.items())
+    def test_hostile_queries_answer_as_their_words(self, text: str, plain: str | None) -> None:
         result = document_search(text=text)
 
-        assert result.total == len(result.hits)
-        assert {hit.name for hit in result.hits} <= {record["name"] for record in CORPUS}
+        if plain is None:
+            assert (result.total, result.hits, result.suggestion) == (0, [], None)
+        else:
+            expected = document_search(text=plain)
+            assert (result.total, names(text)) == (expected.total, names(plain))
+            assert result.total > 0
+
+    @pytest.mark.parametrize("text", HOSTILE_QUERIES)
+    def test_hostile_queries_reach_the_database_bounded(self, text: str) -> None:
+        # What the statement is given: at most MAX_TERMS words, however long the text.
+        words = search_params(parse(text), page=1, categories=(), tags=(), sort="relevance")["words"]
+
+        assert len(words) <= MAX_TERMS
+        assert len(words) == MAX_TERMS or len(text.split()) < MAX_TERMS
 
 
 class TestSnippets:
@@ -253,3 +267,24 @@ class TestRankSafety:
 def _ranked(text: str, variant: dict[str, object], *, exhaustive: bool) -> list[tuple[str, float]]:
     result = document_search(text=text, exhaustive=exhaustive, **variant)  # type: ignore[arg-type]
     return [(hit.name, round(hit.score.score, 9)) for hit in result.hits]
+
+
+class TestEstimatedTotals:
+    def test_past_the_count_cap_the_total_is_the_planners_estimate(
+        self, db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # 400 items hold "gadget", 100 do not; a cap of 50 counts only some of them.
+        records = [make_record(f"gadget-{n}", summary="a gadget", section="utils") for n in range(400)]
+        records += [make_record(f"other-{n}", summary="something else", section="utils") for n in range(100)]
+        catalog_import(path=write_catalog(tmp_path / "many.jsonl.gz", records))
+        refresh()
+        monkeypatch.setattr(query, "COUNT_CAP", 50)
+
+        result = document_search(text="gadget")
+
+        assert result.total_is_estimate
+        assert 200 <= result.total <= 800
+        assert 200 <= result.facets["category"][0].count <= 800
+        # Under the cap, the count is exact.
+        monkeypatch.setattr(query, "COUNT_CAP", 1000)
+        assert (document_search(text="gadget").total, document_search(text="gadget").total_is_estimate) == (400, False)

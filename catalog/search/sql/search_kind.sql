@@ -5,7 +5,10 @@
 -- categories (20 items' worth), so that a category with a few tagged items is
 -- not judged on them alone. Items with no role tag take their category's
 -- share as their kind (search_document.sql). An item's own share is
--- catalog_search_program_share() (migration 0006), in both files.
+-- catalog_search_program_share() (migration 0006), in both files. Summed as
+-- numeric: a float sum's last bits follow the order the plan adds the rows
+-- in, and a share that changes by a bit changes every document of its
+-- category, which a concurrent refresh then rewrites through the GIN indexes.
 WITH role AS (
     SELECT item.category_id, catalog_search_program_share(array_agg(tag.name::text)) AS program
     FROM catalog_itemtag AS link
@@ -15,11 +18,11 @@ WITH role AS (
     GROUP BY item.id, item.category_id
 ),
 overall AS (
-    SELECT coalesce(avg(program), 0.5) AS share FROM role
+    SELECT coalesce(avg(program::numeric), 0.5) AS share FROM role
 )
 SELECT
     category.id AS category_id,
-    ((coalesce(sum(role.program), 0) + 20 * overall.share) / (count(role.program) + 20))::float8 AS program_share
+    ((coalesce(sum(role.program::numeric), 0) + 20 * overall.share) / (count(role.program) + 20))::float8 AS program_share
 FROM catalog_category AS category
 CROSS JOIN overall
 LEFT JOIN role ON role.category_id = category.id

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,61 +24,14 @@ from catalog.search.freshness import index_status
 from catalog.search.query import document_search
 from catalog.search.refresh import ADVISORY_LOCK_KEY, connect, refresh_index
 from catalog.search.worker import WORKER_APPLICATION_NAME, Burst
-from tests.conftest import CORPUS, database_url, wait_until, write_catalog
-
-ROOT = Path(__file__).resolve().parent.parent
-QUIET_SECONDS = 0.5
+from tests.conftest import CORPUS, refresh, wait_until, write_catalog
+from tests.workers import QUIET_SECONDS, no_pending, running_workers, start_worker, workers_connected
 
 pytestmark = pytest.mark.usefixtures("committed")
 
 
-def workers_connected() -> int:
-    with connect() as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
-            [WORKER_APPLICATION_NAME],
-        ).fetchone()
-    return row[0] if row else 0
-
-
-def start_worker(url: str | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "search_worker",
-            f"--quiet-seconds={QUIET_SECONDS}",
-            "--max-wait-seconds=20",
-            "--poll-seconds=60",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url or database_url()},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-@contextmanager
-def running_workers(count: int = 1) -> Iterator[list[subprocess.Popen[str]]]:
-    workers = [start_worker() for _ in range(count)]
-    try:
-        wait_until(lambda: workers_connected() == count)
-        yield workers
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.communicate(timeout=30)
-
-
 def refreshes() -> int:
     return SearchRefresh.objects.filter(outcome="ok").count()
-
-
-def no_pending() -> bool:
-    """no pending changes"""
-    return not SearchPending.objects.exists()
 
 
 @contextmanager
@@ -242,6 +192,7 @@ def test_sigkill_during_a_refresh_loses_nothing(items: list[Item]) -> None:
 
     assert refreshes() == done + 1
     assert names("killword") == ["item-0"]
+    assert index_drift().total == 0
 
 
 def test_an_edit_committed_during_a_refresh_stays_pending_for_the_next(items: list[Item]) -> None:
@@ -345,25 +296,28 @@ def test_an_import_is_refreshed_by_the_worker_right_after_it_commits(tmp_path: P
     assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
 
 
-def test_an_import_while_no_refresher_runs_is_counted_and_indexed_by_one_started_later(
-    tmp_path: Path, client: object
+def test_changes_while_no_refresher_runs_are_counted_and_indexed_by_one_started_later(
+    items: list[Item], tmp_path: Path, client: object
 ) -> None:
+    """An editor's edit and an import, both made with no worker running, then a worker started."""
+    refresh()  # the items indexed: what follows is all that is pending
+    Item.objects.filter(pk=items[0].pk).update(summary="editedoffline")
     catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
 
     status = client.get("/api/index-status").json()  # type: ignore[attr-defined]
-    assert (status["pending_changes"], status["awaiting_refresh"], status["worker_alive"]) == (7, 7, False)
+    assert (status["pending_changes"], status["awaiting_refresh"], status["worker_alive"]) == (8, 7, False)
     assert status["stale_seconds"] > 0
     out = StringIO()
     call_command("search_status", stdout=out)
-    assert "pending changes:  7 item(s), 7 of them not searchable until the next refresh" in out.getvalue()
+    assert "pending changes:  8 item(s), 7 of them not searchable until the next refresh" in out.getvalue()
     assert index_drift().unexplained == 0
-    assert names("web browser") == []
+    assert names("web browser") == [] and names("editedoffline") == ["item-0"]  # the edit through the overlay
 
     with running_workers():
-        wait_until(lambda: refreshes() == 1)
+        wait_until(lambda: refreshes() == 2)
 
-    assert sorted(names("web browser")) == ["chromium", "firefox-esr"]
-    assert SearchRefresh.objects.latest().items_claimed == len(CORPUS)
+    assert sorted(names("web browser")) == ["chromium", "firefox-esr"] and names("editedoffline") == ["item-0"]
+    assert SearchRefresh.objects.latest().items_claimed == len(CORPUS) + 1
     assert (index_status().pending_changes, index_status().awaiting_refresh) == (0, 0)
     assert index_drift().total == 0
 

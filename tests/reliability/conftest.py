@@ -37,6 +37,14 @@ CATALOG = Path(os.environ.get("RELIABILITY_CATALOG", DEMO_CATALOG))
 
 FIGURES = pytest.StashKey[dict[str, str]]()
 
+# An item as an editor adds one, with the parameters name, summary, category id and source; its id.
+INSERT_ITEM_SQL = """
+    INSERT INTO catalog_item (name, summary, description, category_id, homepage, version, source,
+                              installed_size_kb, priority, popularity, updated_at)
+    VALUES (%s, %s, '', %s, '', '1.0', %s, 1, 'optional', 0, now())
+    RETURNING id
+"""
+
 
 class Figures:
     """What the suite tried and measured, by name, in the order first recorded."""

@@ -25,7 +25,7 @@ from bench.server import WebServer
 from catalog.search.worker import WORKER_APPLICATION_NAME
 from searchsite import embedded_postgres
 from tests.conftest import wait_until
-from tests.reliability.conftest import Figures
+from tests.reliability.conftest import INSERT_ITEM_SQL, Figures
 from tests.workers import ROOT, start_worker
 
 # Long enough that the edits are still pending when the server stops: only the
@@ -75,12 +75,7 @@ def add_items(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         category = conn.execute("INSERT INTO catalog_category (name) VALUES ('misc') RETURNING id").fetchone()
         for word in WORDS:
-            conn.execute(
-                "INSERT INTO catalog_item (name, summary, description, category_id, homepage, version, source,"
-                " installed_size_kb, priority, popularity, updated_at)"
-                " VALUES (%s, %s, '', %s, '', '1.0', %s, 1, 'optional', 0, now())",
-                [f"{word}-item", f"the {word} tool", category[0] if category else None, word],
-            )
+            conn.execute(INSERT_ITEM_SQL, [f"{word}-item", f"the {word} tool", category[0] if category else None, word])
 
 
 def found(web: WebServer, word: str) -> bool:

@@ -27,7 +27,7 @@ from catalog.search.refresh import connect, refresh_index
 from tests.conftest import refresh
 from tests.reliability.conftest import CATALOG, SEARCHES, SECONDS, Answer, Clients, Figures, latency_text
 
-ROUNDS = 3
+ROUNDS = 2
 # An edit every so often, each searched for through the site right after it commits.
 EDIT_INTERVAL_SECONDS = 0.25
 

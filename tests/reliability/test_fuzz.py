@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from catalog.middleware import NUL_MESSAGE
-from tests.reliability.conftest import EXAMPLES
+from tests.reliability.conftest import EXAMPLES, Figures
 
 # Read-only requests against one imported corpus: examples need no fresh
 # database each, so the function-scoped fixtures are shared on purpose.
@@ -73,9 +73,11 @@ headers = st.sampled_from(
 )
 
 
-def assert_no_server_error(client: Client, url: str, request_headers: dict[str, str]) -> None:
+def assert_no_server_error(client: Client, url: str, request_headers: dict[str, str], figures: Figures) -> None:
     response = client.get(url, headers=request_headers)
     assert response.status_code < 500, f"{response.status_code} for GET {url[:300]} {request_headers}"
+    figures.count("fuzz: requests, 0 server errors")
+    figures.count(f"fuzz: answered {response.status_code}")
 
 
 @pytest.mark.usefixtures("corpus")
@@ -84,15 +86,15 @@ class TestFuzzedRequests:
     @FUZZ
     @given(path=st.sampled_from(["/", "/api/search", "/api/index-status"]), query=query_strings, extra=headers)
     def test_search_page_fragment_and_api_never_fail(
-        self, client: Client, path: str, query: str, extra: dict[str, str]
+        self, client: Client, figures: Figures, path: str, query: str, extra: dict[str, str]
     ) -> None:
-        assert_no_server_error(client, f"{path}?{query}", extra)
+        assert_no_server_error(client, f"{path}?{query}", extra, figures)
 
     @seed(SEED)
     @FUZZ
     @given(name=values.filter(bool), query=query_strings)
-    def test_item_urls_never_fail(self, client: Client, name: bytes, query: str) -> None:
-        assert_no_server_error(client, f"/items/{quote_from_bytes(name, safe='')}/?{query}", {})
+    def test_item_urls_never_fail(self, client: Client, figures: Figures, name: bytes, query: str) -> None:
+        assert_no_server_error(client, f"/items/{quote_from_bytes(name, safe='')}/?{query}", {}, figures)
 
     @pytest.mark.parametrize(
         ("url", "status"),

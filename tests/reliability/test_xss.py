@@ -18,6 +18,7 @@ from django.test import Client
 from catalog.importer import catalog_import
 from catalog.models import Item
 from tests.conftest import make_record, refresh, write_catalog
+from tests.reliability.conftest import Figures
 
 # A tag name no page uses, so that any element of that name came from a payload.
 MARKER = "xss-marker"
@@ -100,7 +101,7 @@ def pages(item: Item) -> list[tuple[str, dict[str, str]]]:
 
 
 class TestStoredMarkupIsInert:
-    def test_on_every_public_page(self, client: Client, evil_items: list[Item]) -> None:
+    def test_on_every_public_page(self, client: Client, evil_items: list[Item], figures: Figures) -> None:
         for item in evil_items:
             for url, headers in pages(item):
                 response = client.get(url, headers=headers)
@@ -109,6 +110,7 @@ class TestStoredMarkupIsInert:
                 html = response.content.decode()
                 assert active_content(html) == [], url
                 assert "evilword" in html, url  # the payloads were there, as text
+                figures.count("xss: pages showing payloads, 0 active")
 
     def test_the_item_page_shows_every_field_as_text(self, client: Client, evil_items: list[Item]) -> None:
         html = client.get(evil_items[0].get_absolute_url()).content.decode()

@@ -495,7 +495,7 @@ class TestDisjunctiveFacets:
     def test_clear_all_removes_every_filter_and_keeps_the_query(self, client: Client) -> None:
         html = client.get("/", {"q": "browser", "category": "web", "tag": "web::browser"}).content.decode()
 
-        assert '<a class="chip clear-all" href="?q=browser">Clear all</a>' in html
+        assert '<a class="clear-all" href="?q=browser">Clear all</a>' in html
 
     def test_long_facet_lists_show_more_behind_a_details_element(
         self, client: Client, monkeypatch: pytest.MonkeyPatch

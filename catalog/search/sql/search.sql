@@ -96,8 +96,10 @@ split AS (
     SELECT DISTINCT ON (known.position) known.position, known.word AS typed, head.word || ' ' || tail.word AS correction
     FROM known
     CROSS JOIN generate_series(2, length(known.word) - 2) AS i
-    JOIN catalog_searchword AS head ON head.word = left(known.word, i)
-    JOIN catalog_searchword AS tail ON tail.word = substr(known.word, i + 1)
+    -- Looked up by index for each split point (LIMIT 1 keeps the planner from
+    -- hashing the whole vocabulary: a word is there once).
+    CROSS JOIN LATERAL (SELECT word, documents FROM catalog_searchword WHERE word = left(known.word, i) LIMIT 1) AS head
+    CROSS JOIN LATERAL (SELECT word, documents FROM catalog_searchword WHERE word = substr(known.word, i + 1) LIMIT 1) AS tail
     WHERE least(head.documents, tail.documents) > 10 * known.documents AND %(websearch)s::text IS NULL
       AND least(head.documents, tail.documents) > coalesce((
           SELECT max(alternative.documents) FROM alternative

@@ -342,8 +342,9 @@ def _no_facets() -> dict[str, list[FacetValue]]:
 def highlight(*headlines: str, typed: TypedPrefix | None = None) -> SafeString:
     """Escape the item's text; only the marks ts_headline placed become HTML.
 
-    Several headlines of one text (stemmed and as typed) mark the union of
-    their marks. A mark on a completion of the word being typed covers the
+    Several headlines of one text (stemmed, and as typed with its words split
+    by ``catalog_search_words``, which moves no character) mark the union of
+    their marks, by position. A mark on a completion of the word being typed covers the
     typed letters only ("thunderb" marks "Thunderb" in "Thunderbird"), as
     instant search shows what the box holds; a word that starts with a word
     typed in full keeps its whole mark.
@@ -351,7 +352,7 @@ def highlight(*headlines: str, typed: TypedPrefix | None = None) -> SafeString:
     text, marked = _unmarked(headlines[0])
     for other in headlines[1:]:
         other_text, other_marked = _unmarked(other)
-        if other_text == text:
+        if len(other_text) == len(text):
             marked |= other_marked
     parts, start = [], 0
     for end in range(1, len(text) + 1):

@@ -531,14 +531,16 @@ SELECT
                 || ', MaxFragments=2, MaxWords=24, MinWords=12, FragmentDelimiter=" … "'
             ),
             -- Twice each, as the document indexes them: stemmed and as typed
-            -- ("libreoffice" is stemmed "libreoffic"); query.py merges the marks.
+            -- ("libreoffice" is stemmed "libreoffic"; "mail/news" is the words
+            -- "mail news", and catalog_search_words keeps each character in
+            -- its place); query.py merges the marks.
             ARRAY(
                 SELECT ts_headline(
                     config, field, (SELECT match FROM query),
                     'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', HighlightAll=true'
                 )
-                FROM (VALUES (1, 'searchsite_english'::regconfig, name), (2, 'searchsite_simple', name),
-                             (3, 'searchsite_english', summary), (4, 'searchsite_simple', summary)) AS field (n, config, field)
+                FROM (VALUES (1, 'searchsite_english'::regconfig, name), (2, 'searchsite_simple', catalog_search_words(name)),
+                             (3, 'searchsite_english', summary), (4, 'searchsite_simple', catalog_search_words(summary))) AS field (n, config, field)
                 ORDER BY n
             )
         )

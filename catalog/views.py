@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -15,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from catalog.forms import SearchForm
 from catalog.models import Item
 from catalog.search.freshness import index_status
-from catalog.search.query import SearchResult, SearchTooExpensive, document_search
+from catalog.search.query import FacetValue, SearchResult, SearchTooExpensive, document_search
 
 # Offered on the empty page and when nothing matches.
 EXAMPLE_QUERIES = ["web browser", "pdf viewer", "vlc", "text editor", "thunderb"]
@@ -23,6 +26,9 @@ EXAMPLE_QUERIES = ["web browser", "pdf viewer", "vlc", "text editor", "thunderb"
 # Page numbers shown on each side of the current one, and at each end.
 NEARBY_PAGES = 2
 END_PAGES = 1
+
+# Values of a facet shown at first; the others behind "Show more".
+FACET_SHOWN = 8
 
 # Item text may hold markup: keep it inert even where a client pastes JSON into HTML.
 _HTML_SAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
@@ -51,6 +57,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "error": error,
         "examples": EXAMPLE_QUERIES,
         "pages": page_numbers(result),
+        "facets": facet_lists(result, params),
+        # How many filter values are chosen.
+        "filtered": len(params["categories"]) + len(params["tags"]),
         # Item links carry the search, so the item page can link back to it.
         "search_query": form.query_string(),
     }
@@ -59,6 +68,40 @@ def search(request: HttpRequest) -> HttpResponse:
         # "partial": the status and filters outside #results come along out of band.
         return render(request, "catalog/search.html#results", {**context, "partial": True}, status=status)
     return render(request, "catalog/search.html", {**context, "index": index_status()}, status=status)
+
+
+@dataclass(frozen=True)
+class FacetList:
+    """One facet as the page shows it: the first values, the rest behind "Show more"."""
+
+    name: str  # the request parameter: "category", "tag"
+    label: str
+    shown: Sequence[FacetValue]
+    more: Sequence[FacetValue]
+    chosen: Sequence[str]
+    estimated: bool
+
+    @property
+    def more_holds_a_choice(self) -> bool:
+        """A chosen value is among the rest: "Show more" starts open, so that it shows."""
+        return any(value.value in self.chosen for value in self.more)
+
+
+def facet_lists(result: SearchResult, params: dict[str, Any]) -> list[FacetList]:
+    chosen = {"category": params["categories"], "tag": params["tags"]}
+    labels = {"category": "Category", "tag": "Tag"}
+    return [
+        FacetList(
+            name=facet,
+            label=labels[facet],
+            shown=values[:FACET_SHOWN],
+            more=values[FACET_SHOWN:],
+            chosen=chosen[facet],
+            estimated=facet in result.estimated_facets,
+        )
+        for facet, values in result.facets.items()
+        if values
+    ]
 
 
 def page_numbers(result: SearchResult) -> list[int | None]:

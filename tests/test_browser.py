@@ -324,3 +324,96 @@ def test_the_form_works_with_javascript_disabled(site: str) -> None:
         playwright.expect(page).to_have_url(re.compile(r"/\?q=web\+browser&tag=works-with%3A%3Apdf$"))
         playwright.expect(results(page)).to_have_text(["firefox-esr"])
         browser.close()
+
+
+def test_names_and_summaries_mark_the_words_and_the_typed_prefix(page: Any) -> None:
+    page.goto("/")
+
+    page.get_by_label("Search packages").press_sequentially("mail thunderb", delay=40)
+
+    hit = page.locator("#results .hit").first
+    playwright.expect(hit.locator("h2 mark")).to_have_text(["thunderb"])
+    playwright.expect(hit.locator(".summary mark")).to_have_text(["mail"])
+
+
+def test_choosing_facet_values_keeps_siblings_combines_them_and_keeps_focus_and_scroll(page: Any) -> None:
+    page.set_viewport_size({"width": 1000, "height": 420})
+    page.goto("/?q=browser+or+player")
+    playwright.expect(results(page)).to_have_count(3)
+    web = page.get_by_role("link", name="web", exact=True)
+    page.mouse.wheel(0, 200)
+    page.wait_for_function("window.scrollY > 0")
+    web.focus()  # focusing may scroll it into view: the filter must not move it after
+    where = web.bounding_box()["y"]
+    page.keyboard.press("Enter")
+
+    playwright.expect(results(page)).to_have_count(2)
+    # Its sibling stays offered, counted without the category filter.
+    playwright.expect(page.get_by_role("link", name="video", exact=True)).to_be_visible()
+    playwright.expect(page.locator(".facets li", has_text="video").locator(".count")).to_have_text("1")
+    playwright.expect(web).to_be_focused()
+    # About where it was on the screen: the browser's scroll anchoring absorbs
+    # the chips added above, all but a few pixels (less than the link's height).
+    assert abs(web.bounding_box()["y"] - where) < web.bounding_box()["height"] / 2
+    page.get_by_role("link", name="video", exact=True).click()
+    playwright.expect(results(page)).to_have_count(3)  # web or video
+    playwright.expect(page.locator(".chip")).to_have_count(2)
+
+    page.get_by_role("link", name="Clear all").click()
+
+    playwright.expect(page.locator(".chip")).to_have_count(0)
+    playwright.expect(page).to_have_url(re.compile(r"\?q=browser\+or\+player$"))
+
+
+def test_a_filter_without_words_browses_its_items(page: Any) -> None:
+    page.goto("/?q=vlc&category=video")
+    playwright.expect(results(page)).to_have_count(2)
+
+    page.get_by_label("Search packages").fill("")
+
+    playwright.expect(page.locator("#search-status")).to_have_text(
+        "2 packages with these filters, most popular first"
+    )
+    playwright.expect(results(page)).to_have_count(2)
+    playwright.expect(page).to_have_url(re.compile(r"/\?category=video$"))
+
+
+def test_on_a_phone_filters_open_from_a_drawer_above_the_results_with_large_tap_targets(site: str) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(base_url=site, viewport={"width": 390, "height": 844}, has_touch=True)
+        page.goto("/?q=browser")
+        toggle = page.get_by_text("Filters", exact=True)
+        facet = page.locator(".facet-value", has_text="works-with::pdf")
+        playwright.expect(facet).to_be_hidden()
+        assert toggle.bounding_box()["y"] < results(page).first.bounding_box()["y"]
+
+        toggle.tap()
+
+        playwright.expect(facet).to_be_visible()
+        assert facet.bounding_box()["y"] < results(page).first.bounding_box()["y"]
+        small = page.evaluate(
+            """() => Array.from(document.querySelectorAll("main a, main button, main input, main select, main summary"))
+                .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== "hidden")
+                .map((el) => [el.textContent.trim() || el.name, el.getBoundingClientRect().height])
+                .filter(([, height]) => height < 44)"""
+        )
+        assert small == []
+        facet.tap()
+        playwright.expect(results(page)).to_have_text(["firefox-esr"])
+        playwright.expect(facet).to_be_visible()  # the drawer stays open
+        browser.close()
+
+
+def test_filters_work_without_javascript_on_a_phone(site: str) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(java_script_enabled=False, base_url=site, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto("/?q=browser")
+        page.get_by_text("Filters", exact=True).click()
+        page.locator(".facet-value", has_text="works-with::pdf").click()
+
+        playwright.expect(results(page)).to_have_text(["firefox-esr"])
+        playwright.expect(page).to_have_url(re.compile(r"tag=works-with%3A%3Apdf"))
+        browser.close()

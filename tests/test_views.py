@@ -12,6 +12,7 @@ from django.test import Client
 from bench.server import WebServer
 from catalog.importer import catalog_import
 from catalog.models import Item, SearchRefreshRequest
+from catalog import views
 from catalog.search import query
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES
@@ -179,7 +180,7 @@ class TestFacetsAndFilters:
     def test_htmx_results_update_the_filters_out_of_band(self, client: Client) -> None:
         html = client.get("/", {"q": "browser", "tag": "web::browser"}, headers=HX).content.decode()
 
-        assert '<div id="filters" class="filters" hx-swap-oob="true">' in html
+        assert '<div id="filters" class="filters" hx-swap-oob="true"' in html
         assert '<input type="hidden" name="tag" value="web::browser">' in html
 
 
@@ -205,7 +206,7 @@ class TestEscaping:
         html = client.get("/", {"q": "browser"}).content.decode()
 
         assert "<script>alert" not in html and "<img" not in html and "<b>bold" not in html
-        assert "&lt;script&gt;alert(&#x27;summary&#x27;)&lt;/script&gt; browser" in html
+        assert "&lt;script&gt;alert(&#x27;summary&#x27;)&lt;/script&gt; <mark>browser</mark>" in html
         assert "&lt;b&gt;bold&lt;/b&gt;" in html
 
     def test_api_keeps_markup_inert(self, client: Client) -> None:
@@ -436,3 +437,100 @@ class TestHonestPages:
 
         assert "About " in html and "(estimated counts)" in html and '<span class="count">~' in html
         assert body["total_is_estimate"] is True and body["total"] >= 1
+
+
+@pytest.mark.usefixtures("corpus")
+class TestHighlighting:
+    def test_names_and_summaries_mark_the_matched_words(self, client: Client) -> None:
+        html = client.get("/", {"q": "web browser "}).content.decode()
+
+        assert "Mozilla Firefox <mark>web</mark> <mark>browser</mark> - Extended" in html
+
+    def test_the_word_being_typed_marks_the_typed_letters(self, client: Client) -> None:
+        html = client.get("/", {"q": "thunderb"}).content.decode()
+
+        assert ">Thunderb</mark>" not in html  # the name is lowercase
+        assert "<mark>thunderb</mark>ird</a>" in html
+
+
+@pytest.mark.usefixtures("corpus")
+class TestJoinedAndSplitWords:
+    def test_words_typed_apart_are_corrected_to_the_word_they_make(self, client: Client) -> None:
+        body = client.get("/api/search", {"q": "fire fox"}).json()
+
+        assert body["suggestion"] == "firefox"
+        assert [r["name"] for r in body["results"]] == ["firefox-esr"]
+
+    def test_a_word_typed_as_one_is_split_into_the_words_it_holds(self, client: Client) -> None:
+        body = client.get("/api/search", {"q": "textedito "}).json()  # "text" and "edito" are no words here
+        assert body["suggestion"] is None
+
+        body = client.get("/api/search", {"q": "texteditor "}).json()
+
+        assert body["suggestion"] == "text editor"
+        assert [r["name"] for r in body["results"]] == ["cafe-editor"]
+
+
+@pytest.mark.usefixtures("corpus")
+class TestDisjunctiveFacets:
+    def test_values_of_one_facet_combine_with_or(self, client: Client) -> None:
+        one = client.get("/api/search", {"q": "browser or player", "category": "web"}).json()
+        both = client.get("/api/search", {"q": "browser or player", "category": ["web", "video"]}).json()
+
+        assert one["total"] == 2 and both["total"] == 3
+
+    def test_a_chosen_facet_keeps_its_siblings_counted_without_its_own_filter(self, client: Client) -> None:
+        body = client.get("/api/search", {"q": "browser or player", "category": "web"}).json()
+
+        assert body["facets"]["category"] == [{"value": "web", "count": 2}, {"value": "video", "count": 1}]
+        # The other facet is counted with the category filter.
+        assert {"value": "works-with::pdf", "count": 1} in body["facets"]["tag"]
+        assert all(v["count"] <= 2 for v in body["facets"]["tag"])
+
+    def test_tags_combine_with_or_and_with_and_across_facets(self, client: Client) -> None:
+        tags = {"q": "browser or player", "tag": ["works-with::pdf", "role::program"]}
+        assert client.get("/api/search", tags).json()["total"] == 2
+        assert client.get("/api/search", {**tags, "category": "video"}).json()["total"] == 0
+
+    def test_clear_all_removes_every_filter_and_keeps_the_query(self, client: Client) -> None:
+        html = client.get("/", {"q": "browser", "category": "web", "tag": "web::browser"}).content.decode()
+
+        assert '<a class="clear-all" href="?q=browser">Clear all</a>' in html
+
+    def test_long_facet_lists_show_more_behind_a_details_element(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(views, "FACET_SHOWN", 1)
+        html = client.get("/", {"q": "browser", "tag": "works-with::pdf"}).content.decode()
+
+        more = html.split('<details class="more" data-keep-open="more tag" open>', 1)[1].split("</details>", 1)[0]
+        assert "works-with::pdf" in more and 'aria-current="true"' in more
+
+
+@pytest.mark.usefixtures("corpus")
+class TestBrowsing:
+    def test_a_filter_without_words_lists_its_items_by_popularity_then_name(self, client: Client) -> None:
+        Item.objects.filter(name="vlc-plugin-jack").update(popularity=5)
+        refresh()
+
+        body = client.get("/api/search", {"category": "video"}).json()
+
+        assert [r["name"] for r in body["results"]] == ["vlc-plugin-jack", "vlc"]
+        assert body["total"] == 2
+        assert {"value": "web", "count": 2} in body["facets"]["category"]  # its siblings, to add
+        html = client.get("/", {"category": "video"}).content.decode()
+        assert "2 packages with these filters, most popular first" in html
+        assert 'href="/items/vlc/?category=video"' in html
+
+    def test_by_name(self, client: Client) -> None:
+        body = client.get("/api/search", {"tag": "role::program", "sort": "name"}).json()
+
+        assert [r["name"] for r in body["results"]] == ["chromium", "firefox-esr"]
+
+    def test_nothing_chosen_lists_nothing(self, client: Client) -> None:
+        assert client.get("/api/search", {"q": ""}).json()["total"] == 0
+
+    def test_the_item_page_links_to_its_category(self, client: Client) -> None:
+        html = client.get("/items/vlc/").content.decode()
+
+        assert 'href="/?category=video"' in html

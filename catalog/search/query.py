@@ -3,10 +3,12 @@
 A search is parse -> one statement -> hydrate. Parsing splits the text into
 words and notices web-search syntax (quotes, ``-word``, ``or``); the statement
 (``sql/search.sql``) expands the words (stems, synonyms, completions, typo
-corrections), matches, ranks with ``catalog_search_score`` (``sql/search_score.sql``),
-builds the page's snippets, counts and facets; hydrating turns its row into
-``SearchResult``. Only a search with more matches than ``COUNT_CAP`` asks
-PostgreSQL once more, for its estimate of the total.
+corrections, words joined or split), matches, ranks with ``catalog_search_score``
+(``sql/search_score.sql``), marks the matches in the page's names, summaries
+and snippets, counts and facets; hydrating turns its row into ``SearchResult``.
+Only a count that reaches ``COUNT_CAP`` asks PostgreSQL once more, for its
+estimate. With no words but a filter, ``sql/browse.sql`` lists the filtered
+items instead, most popular first, with the same count and facets.
 
 Pages go as deep as ``RANK_DEPTH`` results: past that, a person refines the
 query rather than reads on, and the page says so.
@@ -31,6 +33,7 @@ from catalog.search.index import SQL_DIR
 from catalog.search.overlay import SearchOverlay
 
 SEARCH_SQL = (SQL_DIR / "search.sql").read_text()
+BROWSE_SQL = (SQL_DIR / "browse.sql").read_text()
 ESTIMATE_SQL = (SQL_DIR / "search_estimate.sql").read_text()
 
 PAGE_SIZE = 20
@@ -39,7 +42,8 @@ RANK_DEPTH = 1000
 MAX_PAGE = RANK_DEPTH // PAGE_SIZE
 # Matches counted and faceted exactly at most; past it both are estimates.
 COUNT_CAP = 1000
-FACET_SIZE = {"category": 12, "tag": 15}
+# Values offered per facet (the page shows the first few, the rest behind "Show more").
+FACET_SIZE = {"category": 30, "tag": 40}
 # ts_headline marks matches with these (search.sql): private-use characters
 # never appear in item text, so after HTML-escaping they become our <mark> tags.
 MARK_START = "\ue000"
@@ -88,6 +92,9 @@ class Hit:
     tags: list[str]
     snippet: SafeString
     score: ScoreParts
+    # The name and summary as HTML, the query's words marked.
+    marked_name: SafeString
+    marked_summary: SafeString
 
 
 @dataclass(frozen=True)
@@ -106,8 +113,12 @@ class SearchResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     # A better spelling of the query, if there is one.
     suggestion: str | None = None
-    # True when more than COUNT_CAP items match: the total and the facet counts are then estimates.
+    # True when more than COUNT_CAP items match: the total is then an estimate.
     total_is_estimate: bool = False
+    # The facets whose counts are estimates (more than COUNT_CAP items counted for them).
+    estimated_facets: frozenset[str] = frozenset()
+    # No words but a filter: the filtered items, most popular first (sql/browse.sql).
+    browsing: bool = False
 
     @property
     def ranked(self) -> int:
@@ -208,7 +219,8 @@ def document_search(
     started = time.perf_counter()
     query = parse(text)
     page = min(max(page, 1), MAX_PAGE)
-    if not query.words:
+    browsing = not query.words and bool(categories or tags)
+    if not query.words and not browsing:
         return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
     params = search_params(query, page=page, categories=categories, tags=tags, sort=sort, exhaustive=exhaustive)
     # A read of the search models: where the router sends them (a replica, if there is one).
@@ -224,16 +236,16 @@ def document_search(
             # prepares it on its fifth run), planned for each search's values.
             cursor = psycopg.Cursor(django_cursor.connection)
             cursor.execute(SEARCH_SETTINGS_SQL, [timeout])
-            cursor.execute(SEARCH_SQL, params, prepare=True)
+            cursor.execute(BROWSE_SQL if browsing else SEARCH_SQL, params, prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.
                 return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
-            counted, hits, category_facets, tag_facets, corrections, match = row
-            total, scale = counted, 1.0
-            if counted >= COUNT_CAP:
-                cursor.execute(ESTIMATE_SQL, {**params, "match": match})
-                total = max(counted, _planned_rows(cursor.fetchone()[0]))  # type: ignore[index]
-                scale = total / counted
+            counted, hits, category_counted, category_facets, tag_counted, tag_facets, corrections, match = row
+            params["match"] = match
+            total = _size(cursor, counted, params)
+            # A facet with values chosen was counted without its own filter.
+            category_total = _size(cursor, category_counted, {**params, "categories": []}) if categories else total
+            tag_total = _size(cursor, tag_counted, {**params, "tags": []}) if tags else total
     except OperationalError as exc:
         if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
             raise SearchTooExpensive(SearchTooExpensive.message) from exc
@@ -243,34 +255,69 @@ def document_search(
         total=total,
         page=page,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
-        hits=[_hit(_json(value)) for value in hits],
+        hits=[_hit(_json(value), query) for value in hits],
         facets={
-            "category": _facet_values(category_facets, scale),
-            "tag": _facet_values(tag_facets, scale),
+            "category": _facet_values(category_facets, category_total / max(category_counted, 1)),
+            "tag": _facet_values(tag_facets, tag_total / max(tag_counted, 1)),
         },
         suggestion=_corrected(text, map(_json, corrections)),
         total_is_estimate=counted >= COUNT_CAP,
+        estimated_facets=frozenset(
+            facet for facet, n in (("category", category_counted), ("tag", tag_counted)) if n >= COUNT_CAP
+        ),
+        browsing=browsing,
     )
 
 
-def _hit(value: list[Any]) -> Hit:
-    id, name, summary, category, tags, score, words, phrase, name_bonus, prior, snippet = value
+def _size(cursor: psycopg.Cursor[Any], counted: int, params: dict[str, Any]) -> int:
+    """How many items the filters in ``params`` leave: as counted, or the planner's estimate past the cap."""
+    if counted < COUNT_CAP:
+        return counted
+    cursor.execute(ESTIMATE_SQL, params)
+    return max(counted, _planned_rows(cursor.fetchone()[0]))  # type: ignore[index]
+
+
+def _hit(value: list[Any], query: ParsedQuery) -> Hit:
+    id, name, summary, category, tags, score, words, phrase, name_bonus, prior, snippet, marked = value
+    # Name and summary, each marked stemmed and as typed (search.sql).
+    names, summaries = (marked[:2], marked[2:]) if marked else ([name], [summary])
+    typed = _typed_prefix(query)
     return Hit(
         id=id,
         name=name or "",
         summary=summary or "",
         category=category or "",
         tags=tags or [],
-        snippet=highlight(snippet or ""),
+        snippet=highlight(snippet or "", typed=typed),
         score=ScoreParts(score=score, words=words, phrase=phrase, name=name_bonus, prior=prior),
+        marked_name=highlight(*(text or "" for text in names), typed=typed),
+        marked_summary=highlight(*(text or "" for text in summaries), typed=typed),
     )
+
+
+@dataclass(frozen=True)
+class TypedPrefix:
+    """The unfinished last word, and the words typed in full before it."""
+
+    prefix: str
+    words: tuple[str, ...]
+
+
+def _typed_prefix(query: ParsedQuery) -> TypedPrefix | None:
+    """The last word while it is typed, split as the statement splits words ("web/pro": "pro")."""
+    parts = [part for word in query.words for part in re.split(r"\W+", word) if part]
+    if not query.prefix or not parts:
+        return None
+    return TypedPrefix(prefix=parts[-1], words=tuple(parts[:-1]))
 
 
 def _corrected(text: str, corrections: Iterable[tuple[str, str]]) -> str | None:
     """The text with each misspelt word replaced, the rest (syntax, case) as typed; None if none was."""
     suggestion = text
-    for word, correction in corrections:
-        suggestion = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", correction, suggestion, flags=re.IGNORECASE)
+    for typed, correction in corrections:
+        # Words joined by a correction may be apart by any spaces.
+        words = r"\s+".join(map(re.escape, typed.split()))
+        suggestion = re.sub(rf"(?<!\w){words}(?!\w)", correction, suggestion, flags=re.IGNORECASE)
     return " ".join(suggestion.split()) if suggestion != text else None
 
 
@@ -292,6 +339,46 @@ def _no_facets() -> dict[str, list[FacetValue]]:
     return {facet: [] for facet in FACET_SIZE}
 
 
-def highlight(headline: str) -> SafeString:
-    """Escape the item's text; only the marks ts_headline placed become HTML."""
-    return mark_safe(escape(headline).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>"))
+def highlight(*headlines: str, typed: TypedPrefix | None = None) -> SafeString:
+    """Escape the item's text; only the marks ts_headline placed become HTML.
+
+    Several headlines of one text (stemmed, and as typed with its words split
+    by ``catalog_search_words``, which moves no character) mark the union of
+    their marks, by position. A mark on a completion of the word being typed covers the
+    typed letters only ("thunderb" marks "Thunderb" in "Thunderbird"), as
+    instant search shows what the box holds; a word that starts with a word
+    typed in full keeps its whole mark.
+    """
+    text, marked = _unmarked(headlines[0])
+    for other in headlines[1:]:
+        other_text, other_marked = _unmarked(other)
+        if len(other_text) == len(text):
+            marked |= other_marked
+    parts, start = [], 0
+    for end in range(1, len(text) + 1):
+        if end < len(text) and (start in marked) == (end in marked):
+            continue
+        run = text[start:end]
+        if start not in marked:
+            parts.append(escape(run))
+        else:
+            cut = len(run)
+            if typed and run.lower().startswith(typed.prefix) and not run.lower().startswith(typed.words):
+                cut = len(typed.prefix)
+            parts += ["<mark>", escape(run[:cut]), "</mark>", escape(run[cut:])]
+        start = end
+    return mark_safe("".join(parts))
+
+
+def _unmarked(headline: str) -> tuple[str, set[int]]:
+    """The text without ts_headline's marks, and the positions of the marked characters."""
+    text: list[str] = []
+    marked, inside = set(), False
+    for character in headline:
+        if character in (MARK_START, MARK_STOP):
+            inside = character == MARK_START
+            continue
+        if inside:
+            marked.add(len(text))
+        text.append(character)
+    return "".join(text), marked

@@ -57,6 +57,31 @@
     if (sort) sort.value = params.get("sort") || defaultSort;
   });
 
+  // Choosing or removing a filter replaces the results and the filters: keep
+  // focus on the same control (or the search box if it went) and reopen the
+  // drawer and "Show more" lists that were open, so nothing moves under the
+  // person. data-focus-key and data-keep-open name them across a swap.
+  const byKey = (attribute, key) =>
+    Array.from(document.querySelectorAll(`[${attribute}]`)).find((el) => el.getAttribute(attribute) === key);
+  let focusKey = null;
+  let openKeys = [];
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target !== results) return;
+    const active = document.activeElement;
+    focusKey = active && active.getAttribute("data-focus-key");
+    openKeys = Array.from(document.querySelectorAll("details[open][data-keep-open]"), (el) =>
+      el.getAttribute("data-keep-open"));
+  });
+  results.addEventListener("htmx:afterSettle", () => {
+    for (const key of openKeys) {
+      const details = byKey("data-keep-open", key);
+      if (details) details.open = true;
+    }
+    if (focusKey) (byKey("data-focus-key", focusKey) || input).focus({ preventScroll: true });
+    focusKey = null;
+    openKeys = [];
+  });
+
   // Leave empty and default values out of the request, hence out of the address
   // htmx shows: an empty box is "/", not "/?q=&sort=relevance".
   form.addEventListener("htmx:configRequest", (event) => {

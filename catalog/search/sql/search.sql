@@ -6,7 +6,8 @@
 --   prefix      boolean  the last word may be unfinished (nothing typed after it)
 --   websearch   text     the query when it uses web-search syntax, else NULL
 --   categories  text[]   category filter (any of them), '{}' for none
---   tags        text[]   tag filter (all of them), '{}' for none
+--   tags        text[]   tag filter (any of them), '{}' for none; the two
+--                        filters combine with AND
 --   any_of      boolean  the web-search syntax says "or": not every word must match
 --   by_name     boolean  order by name instead of relevance
 --   exhaustive  boolean  rank every match, skipping no tier: the reference the
@@ -79,6 +80,37 @@ alternative AS (
     ) AS typo
     WHERE known.edits > 0
 ),
+-- Words typed apart that the vocabulary holds as one ("fire fox": "firefox"),
+-- more commonly than the rarer of the two; a reading of both positions.
+joined AS (
+    SELECT first.position, first.word || ' ' || second.word AS typed, vocabulary.word AS correction
+    FROM known AS first
+    JOIN known AS second ON second.position = first.position + 1
+    JOIN catalog_searchword AS vocabulary ON vocabulary.word = first.word || second.word
+    WHERE vocabulary.documents > least(first.documents, second.documents) AND %(websearch)s::text IS NULL
+),
+-- A word typed as one that the vocabulary lacks or holds far more rarely than
+-- two of its words run together ("libreoffice": "libre office"), when those are
+-- more common than any typo correction of it: the best such split.
+split AS (
+    SELECT DISTINCT ON (known.position) known.position, known.word AS typed, head.word || ' ' || tail.word AS correction
+    FROM known
+    CROSS JOIN generate_series(2, length(known.word) - 2) AS i
+    -- Looked up by index for each split point (LIMIT 1 keeps the planner from
+    -- hashing the whole vocabulary: a word is there once).
+    CROSS JOIN LATERAL (SELECT word, documents FROM catalog_searchword WHERE word = left(known.word, i) LIMIT 1) AS head
+    CROSS JOIN LATERAL (SELECT word, documents FROM catalog_searchword WHERE word = substr(known.word, i + 1) LIMIT 1) AS tail
+    WHERE least(head.documents, tail.documents) > 10 * known.documents AND %(websearch)s::text IS NULL
+      AND least(head.documents, tail.documents) > coalesce((
+          SELECT max(alternative.documents) FROM alternative
+          WHERE alternative.position = known.position AND alternative.distance > 0
+      ), 0)
+      -- A word being typed is no typo while words start with it.
+      AND NOT (known.typing AND EXISTS (
+          SELECT FROM alternative WHERE alternative.position = known.position AND alternative.distance = 0
+      ))
+    ORDER BY known.position, least(head.documents, tail.documents) DESC, i
+),
 reading AS (
     SELECT
         known.position,
@@ -93,7 +125,9 @@ reading AS (
             WHERE known.word = ANY (SELECT trim(w) FROM unnest(string_to_array(lower(words), ',')) AS w)
               AND trim(synonym) <> known.word
         ), ''::tsquery) AS exact,
-        -- Its stem ("manager" finds "management" too), completions and corrections.
+        -- Its stem ("manager" finds "management" too), completions and
+        -- corrections, those that join it to a neighbour or split it in two
+        -- (the two words side by side) among them.
         plainto_tsquery('searchsite_english', known.word)
         || coalesce((
             -- Each is a word of the index as it is (quoted, not parsed again): a
@@ -102,6 +136,14 @@ reading AS (
             -- GIN scans would read only to learn nothing.
             SELECT catalog_tsquery_or(quote_literal(alternative.word)::tsquery)
             FROM alternative WHERE alternative.position = known.position
+        ), ''::tsquery)
+        || coalesce((
+            SELECT catalog_tsquery_or(plainto_tsquery('searchsite_simple', joined.correction))
+            FROM joined WHERE known.position IN (joined.position, joined.position + 1)
+        ), ''::tsquery)
+        || coalesce((
+            SELECT phraseto_tsquery('searchsite_simple', split.correction)
+            FROM split WHERE split.position = known.position
         ), ''::tsquery) AS near,
         -- BM25's IDF over the vocabulary's document counts; a word the
         -- vocabulary lacks (a typo, a prefix) takes its most common alternative's.
@@ -171,7 +213,7 @@ named AS MATERIALIZED (
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name = ANY ((SELECT exact_names FROM query)::text[]) AND doc.document @@ (SELECT match FROM query)
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[])
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
@@ -191,7 +233,7 @@ typed_top AS MATERIALIZED (
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM named_done), false))
@@ -215,7 +257,7 @@ name_top AS MATERIALIZED (
          WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM typed_top_done), false))
@@ -239,7 +281,7 @@ short_top AS MATERIALIZED (
          WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM name_top_done), false))
@@ -262,7 +304,7 @@ typed_rest AS MATERIALIZED (
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM short_top_done), false))
@@ -286,7 +328,7 @@ name_middle AS MATERIALIZED (
          WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM typed_rest_done), false))
@@ -310,7 +352,7 @@ short_middle AS MATERIALIZED (
          WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM name_middle_done), false))
@@ -334,7 +376,7 @@ name_low AS MATERIALIZED (
          WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
            AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND NOT coalesce((SELECT done FROM short_middle_done), false))
@@ -358,7 +400,7 @@ elsewhere_top AS MATERIALIZED (
          WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            AND NOT coalesce((SELECT done FROM name_low_done), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -381,7 +423,7 @@ short_low AS MATERIALIZED (
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            AND NOT coalesce((SELECT done FROM elsewhere_top_done), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -403,7 +445,7 @@ candidates AS MATERIALIZED (
          WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query)
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            AND NOT coalesce((SELECT done FROM short_low_done), false))
         UNION ALL
         (SELECT doc.id, doc.name, score.score
@@ -413,7 +455,7 @@ candidates AS MATERIALIZED (
          WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query) AND doc.prior < 1.6
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[]
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            AND NOT coalesce((SELECT done FROM short_low_done), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -432,29 +474,54 @@ page AS (
     -- An array, not a join: the ids reach both halves of the overlay as an index condition.
     WHERE doc.id = ANY ((SELECT array_agg(id) FROM shown)::bigint[])
 ),
--- At most count_cap matches, for the count and the facets: any of them, read
--- through the same indexes by prior.
+-- The matches, whatever the filters, read through the same indexes by prior:
+-- inlined into each count below, with that count's filters.
+matched AS NOT MATERIALIZED (
+    SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
+    WHERE doc.document @@ (SELECT match FROM query) AND doc.prior >= 2.0
+    UNION ALL
+    SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
+    WHERE doc.document @@ (SELECT match FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+    UNION ALL
+    SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
+    WHERE doc.document @@ (SELECT match FROM query) AND doc.prior < 1.6
+),
+-- At most count_cap matches of the filters, for the count (and the facets of
+-- a facet with no value chosen).
 counted AS MATERIALIZED (
-    SELECT category, tags FROM (
-        (SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
-         WHERE doc.document @@ (SELECT match FROM query) AND doc.prior >= 2.0
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[])
-        UNION ALL
-        (SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
-         WHERE doc.document @@ (SELECT match FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[])
-        UNION ALL
-        (SELECT doc.category, doc.tags FROM catalog_searchoverlay AS doc, query
-         WHERE doc.document @@ (SELECT match FROM query) AND doc.prior < 1.6
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND doc.tags @> %(tags)s::text[])
-    ) AS matched
+    SELECT category, tags FROM matched
+    WHERE (category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+      AND (tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
     LIMIT %(count_cap)s
+),
+-- Disjunctive faceting: a facet with values chosen is counted over the matches
+-- of the other facet's filter alone, so its other values stay offered with
+-- the counts choosing them too would add. Read only when it has values chosen.
+category_counted AS MATERIALIZED (
+    SELECT category FROM matched
+    WHERE cardinality(%(categories)s::text[]) > 0
+      AND (tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+    LIMIT %(count_cap)s
+),
+tag_counted AS MATERIALIZED (
+    SELECT tags FROM matched
+    WHERE cardinality(%(tags)s::text[]) > 0
+      AND (category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+    LIMIT %(count_cap)s
+),
+category_facet AS (
+    SELECT category FROM counted WHERE cardinality(%(categories)s::text[]) = 0
+    UNION ALL
+    SELECT category FROM category_counted
+),
+tag_facet AS (
+    SELECT tags FROM counted WHERE cardinality(%(tags)s::text[]) = 0
+    UNION ALL
+    SELECT tags FROM tag_counted
 )
 SELECT
     (SELECT count(*) FROM counted) AS counted,
+    -- The description's best fragments, and the name and summary, with every match marked.
     ARRAY(
         SELECT json_build_array(
             id, name, summary, category, tags, score, words, phrase_bonus, name_bonus, prior,
@@ -462,35 +529,68 @@ SELECT
                 'searchsite_english', left(description, 2000), (SELECT match FROM query),
                 'StartSel=' || chr(57344) || ', StopSel=' || chr(57345)
                 || ', MaxFragments=2, MaxWords=24, MinWords=12, FragmentDelimiter=" … "'
+            ),
+            -- Twice each, as the document indexes them: stemmed and as typed
+            -- ("libreoffice" is stemmed "libreoffic"; "mail/news" is the words
+            -- "mail news", and catalog_search_words keeps each character in
+            -- its place); query.py merges the marks.
+            ARRAY(
+                SELECT ts_headline(
+                    config, field, (SELECT match FROM query),
+                    'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', HighlightAll=true'
+                )
+                FROM (VALUES (1, 'searchsite_english'::regconfig, name), (2, 'searchsite_simple', catalog_search_words(name)),
+                             (3, 'searchsite_english', summary), (4, 'searchsite_simple', catalog_search_words(summary))) AS field (n, config, field)
+                ORDER BY n
             )
         )
         FROM page
         ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name
     ) AS hits,
+    (SELECT count(*) FROM category_facet) AS category_counted,
+    -- Each facet's most frequent values, and its chosen ones whatever their rank.
     ARRAY(
-        SELECT json_build_array(category, count(*)) FROM counted
-        GROUP BY category ORDER BY count(*) DESC, category LIMIT %(categories_shown)s
+        SELECT json_build_array(category, n) FROM (
+            SELECT category, count(*) AS n, row_number() OVER (ORDER BY count(*) DESC, category) AS rank
+            FROM category_facet GROUP BY category
+        ) AS facet
+        WHERE rank <= %(categories_shown)s OR category = ANY (%(categories)s::text[])
+        ORDER BY rank
     ) AS category_facets,
+    (SELECT count(*) FROM tag_facet) AS tag_counted,
     ARRAY(
-        SELECT json_build_array(tag, count(*)) FROM counted CROSS JOIN unnest(counted.tags) AS tag
-        GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %(tags_shown)s
+        SELECT json_build_array(tag, n) FROM (
+            SELECT tag, count(*) AS n, row_number() OVER (ORDER BY count(*) DESC, tag) AS rank
+            FROM tag_facet CROSS JOIN unnest(tag_facet.tags) AS tag GROUP BY tag
+        ) AS facet
+        WHERE rank <= %(tags_shown)s OR tag = ANY (%(tags)s::text[])
+        ORDER BY rank
     ) AS tag_facets,
-    -- "Did you mean": each word the vocabulary lacks, or holds far more rarely
-    -- than a correction of it, with that correction.
+    -- "Did you mean": words typed apart that are one word, a word that is two,
+    -- and each other word the vocabulary lacks, or holds far more rarely than a
+    -- correction of it, with that correction.
     ARRAY(
-        SELECT json_build_array(known.word, corrected.word)
-        FROM known
-        CROSS JOIN LATERAL (
-            SELECT alternative.word FROM alternative
-            WHERE alternative.position = known.position AND alternative.distance > 0
-              AND alternative.documents > 10 * known.documents
-              -- A word being typed is no typo while words start with it.
-              AND NOT (known.typing AND EXISTS (
-                  SELECT FROM alternative AS completion
-                  WHERE completion.position = known.position AND completion.distance = 0
-              ))
-            ORDER BY alternative.distance, alternative.documents DESC, alternative.word LIMIT 1
-        ) AS corrected
-        ORDER BY known.position
+        SELECT json_build_array(typed, correction) FROM (
+            SELECT position, typed, correction FROM joined
+            UNION ALL
+            SELECT position, typed, correction FROM split
+            UNION ALL
+            SELECT known.position, known.word, corrected.word
+            FROM known
+            CROSS JOIN LATERAL (
+                SELECT alternative.word FROM alternative
+                WHERE alternative.position = known.position AND alternative.distance > 0
+                  AND alternative.documents > 10 * known.documents
+                  -- A word being typed is no typo while words start with it.
+                  AND NOT (known.typing AND EXISTS (
+                      SELECT FROM alternative AS completion
+                      WHERE completion.position = known.position AND completion.distance = 0
+                  ))
+                ORDER BY alternative.distance, alternative.documents DESC, alternative.word LIMIT 1
+            ) AS corrected
+            WHERE NOT EXISTS (SELECT FROM joined WHERE known.position IN (joined.position, joined.position + 1))
+              AND NOT EXISTS (SELECT FROM split WHERE split.position = known.position)
+        ) AS correction
+        ORDER BY position
     ) AS corrections,
     (SELECT match::text FROM query) AS match

@@ -371,9 +371,7 @@ def test_a_filter_without_words_browses_its_items(page: Any) -> None:
 
     page.get_by_label("Search packages").fill("")
 
-    playwright.expect(page.locator("#search-status")).to_have_text(
-        "2 packages with these filters, most popular first"
-    )
+    playwright.expect(page.locator("#search-status")).to_have_text("2 packages with these filters, most popular first")
     playwright.expect(results(page)).to_have_count(2)
     playwright.expect(page).to_have_url(re.compile(r"/\?category=video$"))
 

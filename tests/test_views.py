@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 
 from bench.server import WebServer
+from catalog import views
 from catalog.importer import catalog_import
 from catalog.models import Item, SearchRefreshRequest
-from catalog import views
 from catalog.search import query
 from tests.conftest import make_record, refresh, write_catalog
 from tests.test_query import HOSTILE_QUERIES

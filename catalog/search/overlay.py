@@ -35,7 +35,12 @@ class SearchPending(DocumentColumns):
         db_table = "catalog_searchpending"
         indexes = [
             models.Index(fields=["item_id", "version"], name="searchpending_item_version"),
+            # Each tier of search.sql reads pending documents by the field it
+            # ranks (document, name, short fields): a backlog is read through
+            # the same kind of index as the index's rows, not scanned per tier.
             GinIndex(fields=["document"], name="searchpending_document_gin", fastupdate=False),
+            GinIndex(fields=["name_words"], name="searchpending_name_gin", fastupdate=False),
+            GinIndex(fields=["short_words"], name="searchpending_short_gin", fastupdate=False),
         ]
 
     def __str__(self) -> str:

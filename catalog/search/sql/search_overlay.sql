@@ -6,14 +6,15 @@
 --
 -- {columns} is the document's column list after id (catalog/search/index.py).
 
--- Indexed documents of items with no pending change. NOT IN, not NOT EXISTS:
--- it stays a filter against a hash of the pending ids, built once, so a scan
--- under a LIMIT stops early; as an anti-join the planner may hash every
--- matching row of the index first (100 ms for a common word at a million
--- items). item_id is never NULL, so the two mean the same.
+-- Indexed documents of items with no pending change: an anti-join, so the
+-- planner probes the pending ids by index for a tier's few matches and hashes
+-- them for many. (NOT IN built a hash of every pending row for each of the
+-- search's dozen reads of this view: 10 ms each with 10,000 pending at a
+-- million items, a rare word 4x slower; this way 10,000 pending cost nothing
+-- measurable, docs/benchmarks.md.)
 SELECT id, {columns}
 FROM catalog_searchindex AS indexed
-WHERE indexed.id NOT IN (SELECT pending.item_id FROM catalog_searchpending AS pending)
+WHERE NOT EXISTS (SELECT FROM catalog_searchpending AS pending WHERE pending.item_id = indexed.id)
 
 UNION ALL
 

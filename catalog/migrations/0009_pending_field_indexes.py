@@ -5,18 +5,21 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0008_searchrefresh_verbose_name_plural'),
+        ("catalog", "0008_searchrefresh_verbose_name_plural"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='searchpending',
-            index=django.contrib.postgres.indexes.GinIndex(fastupdate=False, fields=['name_words'], name='searchpending_name_gin'),
+            model_name="searchpending",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fastupdate=False, fields=["name_words"], name="searchpending_name_gin"
+            ),
         ),
         migrations.AddIndex(
-            model_name='searchpending',
-            index=django.contrib.postgres.indexes.GinIndex(fastupdate=False, fields=['short_words'], name='searchpending_short_gin'),
+            model_name="searchpending",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fastupdate=False, fields=["short_words"], name="searchpending_short_gin"
+            ),
         ),
     ]

@@ -354,7 +354,8 @@ def highlight(*headlines: str, typed: TypedPrefix | None = None) -> SafeString:
         other_text, other_marked = _unmarked(other)
         if len(other_text) == len(text):
             marked |= other_marked
-    parts, start = [], 0
+    parts: list[str] = []
+    start = 0
     for end in range(1, len(text) + 1):
         if end < len(text) and (start in marked) == (end in marked):
             continue

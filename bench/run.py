@@ -128,7 +128,8 @@ def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path
     print(
         f"  edit commit {fresh['edit_commit_ms']:.1f} ms, searchable {fresh['visible_ms']:.2f} ms after; "
         f"{backlog['items']:,} pending: stored overlay p95 {ms(backlog['stored_overlay']['p95'])} | live "
-        f"{ms(backlog['live_overlay']['p95'])}; refresh {fresh['refresh_seconds']:.1f} s"
+        f"{ms(backlog['live_overlay']['p95'])}; the worker's refresh ({fresh['refresh_kind']}) "
+        f"{fresh['refresh_seconds']:.1f} s | compaction {fresh['compaction_seconds']:.1f} s"
     )
     return {
         "measured_at": datetime.date.today().isoformat(),

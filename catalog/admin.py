@@ -56,7 +56,7 @@ class ItemAdmin(admin.ModelAdmin):
     def searchable(self, item: WithAnnotations[Item, SearchState]) -> str:
         """An edit is searchable at once (the overlay); an import's change only after the next refresh."""
         if item.search_pending:
-            return "yes, edited since the last refresh"
+            return "yes, edited since the last compaction"
         if item.search_requested:
             return "after the next refresh"
         return "yes, indexed"
@@ -84,8 +84,8 @@ class SynonymAdmin(admin.ModelAdmin):
 class SearchRefreshAdmin(admin.ModelAdmin):
     """The refresh history, the index's freshness, and a "Refresh search now" button."""
 
-    list_display = ["started_at", "duration", "items_claimed", "outcome", "error"]
-    list_filter = ["outcome"]
+    list_display = ["started_at", "kind", "duration", "items_claimed", "outcome", "error"]
+    list_filter = ["kind", "outcome"]
 
     # The history is a record of what the refresher did: read-only.
     def has_add_permission(self, request: HttpRequest) -> bool:

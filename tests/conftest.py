@@ -100,10 +100,10 @@ CORPUS = [
 ]
 
 
-def refresh() -> None:
-    """Claim and refresh as the worker does, on the test's own connection and transaction."""
+def refresh(*, compact: bool = False) -> None:
+    """Refresh as the worker does (or compact, as refresh_search does), on the test's own connection and transaction."""
     connection.ensure_connection()
-    run = refresh_index(connection.connection)
+    run = refresh_index(connection.connection, compact=compact)
     assert run is not None and run.outcome == "ok"
 
 
@@ -117,7 +117,7 @@ def committed(transactional_db: None) -> Iterator[None]:
     yield
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE catalog_itemtag, catalog_item, catalog_category, catalog_tag")
-    refresh()
+    refresh(compact=True)
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ class TestItemsShowWhetherTheyAreSearchable:
 
         searchable = self.searchable(editor)
 
-        assert searchable["vlc"] == "yes, edited since the last refresh"
+        assert searchable["vlc"] == "yes, edited since the last compaction"
         assert searchable["evince"] == "after the next refresh"
         assert searchable["chromium"] == "yes, indexed"
         assert len(searchable) == 7

@@ -141,7 +141,7 @@ class TestRefreshSearchCommand:
 
         call_command("refresh_search", stdout=out)
 
-        refreshed = r"Search index refreshed in \d+\.\d\d s \(10 pending item\(s\) claimed\)\.\n"
+        refreshed = r"Search index compacted in \d+\.\d\d s \(10 pending item\(s\) claimed\)\.\n"
         assert re.fullmatch(refreshed, out.getvalue())
         assert no_pending()
 
@@ -157,7 +157,7 @@ class TestRefreshSearchCommand:
         # The lock is released about 1 s after the timer starts, a little less after the wait does.
         wait = re.fullmatch(r"Waited (\d+\.\d\d) s for the refresh already running\.", waited)
         assert wait and 0.5 <= float(wait[1]) < 5
-        assert refreshed.startswith("Search index refreshed in ") and "(10 pending item(s) claimed)" in refreshed
+        assert refreshed.startswith("Search index compacted in ") and "(10 pending item(s) claimed)" in refreshed
         assert no_pending()
         assert SearchRefresh.objects.latest().duration_seconds < 1.0  # the wait is not the refresh's time
 
@@ -230,6 +230,7 @@ def test_status_reports_pending_changes_and_the_worker(items: list[Item], client
         "pending_changes",
         "awaiting_refresh",
         "stale_seconds",
+        "merged_items",
         "worker_alive",
         "replica_lag_seconds",
     }
@@ -326,8 +327,9 @@ def test_search_status_prints_the_freshness(items: list[Item]) -> None:
     out = StringIO()
     call_command("search_status", stdout=out)
 
-    last, pending, oldest, worker = out.getvalue().splitlines()
+    last, pending, oldest, merged, worker = out.getvalue().splitlines()
     assert last == "last refresh:     never"
     assert pending == f"pending changes:  {len(items)} item(s), searchable through the overlay"
     assert re.fullmatch(r"oldest pending:   \d+\.\d s", oldest)
+    assert merged == "merged:           0 item(s), searchable, until the next compaction"
     assert worker == "worker:           NOT running"

@@ -64,8 +64,8 @@ def running_workers(count: int = 1) -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def no_pending() -> bool:
-    """no pending changes"""
-    return not SearchPending.objects.exists()
+    """no pending change left to merge or compact"""
+    return not SearchPending.objects.filter(merged=False).exists()
 
 
 def caught_up() -> bool:

@@ -20,13 +20,14 @@ STATUS_SQL = """
         (SELECT duration_seconds FROM catalog_searchrefresh WHERE outcome = 'ok'
          ORDER BY finished_at DESC LIMIT 1),
         (SELECT count(DISTINCT item_id)
-         FROM (SELECT item_id FROM catalog_searchpending
+         FROM (SELECT item_id FROM catalog_searchpending WHERE NOT merged
                UNION ALL SELECT item_id FROM catalog_searchrefreshrequest) AS changed),
         (SELECT count(DISTINCT item_id) FROM catalog_searchrefreshrequest
          WHERE item_id NOT IN (SELECT item_id FROM catalog_searchpending)),
         (SELECT extract(epoch FROM clock_timestamp() - min(changed_at))
-         FROM (SELECT changed_at FROM catalog_searchpending
+         FROM (SELECT changed_at FROM catalog_searchpending WHERE NOT merged
                UNION ALL SELECT requested_at FROM catalog_searchrefreshrequest WHERE item_id IS NOT NULL) AS changed),
+        (SELECT count(DISTINCT item_id) FROM catalog_searchpending WHERE merged),
         EXISTS (SELECT FROM pg_stat_activity
                 WHERE application_name = %s AND datname = current_database())
 """
@@ -47,13 +48,16 @@ REPLICA_LAG_SQL = """
 class IndexStatus:
     last_refresh_at: datetime | None
     last_refresh_seconds: float | None
-    # Items changed since the last refresh.
+    # Items changed since the last refresh (a merge or a compaction).
     pending_changes: int
     # Of those, the items a bulk import left to the refresh: not searchable until it runs.
     awaiting_refresh: int
     # Age of the oldest change not yet refreshed; the overlay makes it searchable already
     # unless it is awaiting the refresh.
     stale_seconds: float
+    # Items merged but not compacted: searchable, served from the pending table
+    # until the compaction that folds them into the materialized view.
+    merged_items: int
     worker_alive: bool
     # Seconds the replica that searches read lags behind the primary: None without one
     # (or before it has replayed its first transaction).
@@ -72,13 +76,14 @@ JUST_NOW = timedelta(minutes=1)
 def index_status() -> IndexStatus:
     with connection.cursor() as cursor:
         cursor.execute(STATUS_SQL, [WORKER_APPLICATION_NAME])
-        last_at, last_seconds, pending, awaiting, stale, alive = cursor.fetchone()
+        last_at, last_seconds, pending, awaiting, stale, merged, alive = cursor.fetchone()
     return IndexStatus(
         last_refresh_at=last_at,
         last_refresh_seconds=round(last_seconds, 3) if last_seconds is not None else None,
         pending_changes=pending,
         awaiting_refresh=awaiting,
         stale_seconds=round(float(stale), 3) if stale is not None else 0.0,
+        merged_items=merged,
         worker_alive=alive,
         replica_lag_seconds=replica_lag_seconds(),
     )

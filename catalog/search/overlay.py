@@ -16,7 +16,7 @@ from catalog.search.index import SQL_DIR, DocumentColumns, document_column_names
 
 
 class SearchPending(DocumentColumns):
-    """An item's document as one transaction left it, until the next refresh claims it.
+    """An item's document as one transaction left it, until the next compaction claims it.
 
     Keyed by version, not by item: a refresh holds its claimed rows locked until
     it commits, and an editor must never wait for that, so each transaction
@@ -30,6 +30,10 @@ class SearchPending(DocumentColumns):
     xact = models.BigIntegerField(help_text="pg_current_xact_id() of the writing transaction")
     changed_at = models.DateTimeField()
     deleted = models.BooleanField()
+    # Set by the refresh that merged the row (refresh.py): its words are in the
+    # vocabulary. Merged rows stay here, served by the overlay, until a
+    # compaction folds them into the materialized view.
+    merged = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "catalog_searchpending"

@@ -1,9 +1,19 @@
-"""Refreshing the index: one claim-and-refresh transaction (the worker runs it after each burst of edits).
+"""Refreshing the index: one transaction, a merge or a compaction (the worker runs it after each burst of edits).
 
-The edit path's last step (triggers.py tells it from the start): the refresh
-claims the pending documents and refreshes the materialized view in one
-transaction, so readers switch from overlay to refreshed rows atomically, and
-a crash rolls the claim back, so nothing is lost. An advisory lock keeps two
+The edit path's last step (triggers.py tells it from the start). The pending
+documents are searchable from the moment their edit commits (the overlay), so
+a refresh has two jobs of different cost, and does the dear one only when due:
+
+- a merge costs what changed: it computes the documents an import left to it,
+  adds the pending documents' new words to the vocabulary (completions,
+  corrections) and drops superseded versions; the rows stay pending;
+- a compaction costs the whole catalog (minutes at a million items): it claims
+  the pending documents and refreshes the materialized view, in one
+  transaction, so readers switch from overlay to refreshed rows atomically.
+  It runs once pending items exceed ``conf.compaction_share()`` of the index,
+  when the index is empty, or when asked for ("Refresh search now").
+
+A crash rolls either back, so nothing is lost. An advisory lock keeps two
 refreshers from running at once.
 """
 
@@ -18,6 +28,7 @@ import psycopg
 from django.db import connection, transaction
 from django.db.models.functions import Now
 
+from catalog import conf
 from catalog.db import connection_params
 from catalog.search.refresh_models import SearchRefresh, SearchRefreshRequest
 from catalog.search.triggers import NOTIFY_CHANNEL, REFRESH_NOW
@@ -42,9 +53,57 @@ def connect(using: str = "default", *, application_name: str = "searchsite") -> 
 
 INSERT_REFRESH_SQL = """
     INSERT INTO catalog_searchrefresh
-        (started_at, finished_at, duration_seconds, items_claimed, outcome, error)
-    VALUES (%s, clock_timestamp(), %s, %s, %s, %s)
+        (started_at, finished_at, duration_seconds, items_claimed, kind, outcome, error)
+    VALUES (%s, clock_timestamp(), %s, %s, %s, %s, %s)
 """
+
+# Whether this refresh compacts: the pending items (and those an import left
+# to the refresh) against the index's size, a refresh asked for, an empty index.
+COMPACTION_DUE_SQL = """
+    SELECT
+        (SELECT count(DISTINCT item_id)
+         FROM (SELECT item_id FROM catalog_searchpending
+               UNION ALL SELECT item_id FROM catalog_searchrefreshrequest WHERE item_id IS NOT NULL) AS changed)
+        > %s * (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'catalog_searchindex'::regclass)
+        OR EXISTS (SELECT FROM catalog_searchrefreshrequest WHERE item_id IS NULL)
+        OR NOT EXISTS (SELECT FROM catalog_searchindex)
+"""
+
+# A merge's statements, each one snapshot, so that nothing committed between
+# two of them is dropped. First the items an import left to the refresh get
+# their documents, as an edit's trigger computes them.
+MERGE_IMPORTED_SQL = """
+    WITH claimed AS (DELETE FROM catalog_searchrefreshrequest WHERE item_id IS NOT NULL RETURNING item_id),
+         imported AS (SELECT ARRAY(SELECT DISTINCT item_id FROM claimed) AS ids)
+    SELECT catalog_search_mark_pending(ids) FROM imported
+"""
+# Then the pending documents not merged yet give their new words to the
+# vocabulary (a known word keeps its count until a compaction recounts them
+# all): how many items were merged.
+MERGE_WORDS_SQL = """
+    WITH merged AS (UPDATE catalog_searchpending SET merged = true WHERE NOT merged RETURNING item_id, words),
+         new_words AS (
+             INSERT INTO catalog_searchword (word, documents)
+             SELECT word.lexeme, count(*)
+             FROM merged, unnest(merged.words) AS word
+             WHERE length(word.lexeme) BETWEEN 3 AND 40
+             GROUP BY word.lexeme
+             ON CONFLICT (word) DO NOTHING
+         )
+    SELECT count(DISTINCT item_id) FROM merged
+"""
+# Then the versions a newer committed one supersedes go; fresh statistics
+# keep the planner's estimates of the pending rows right.
+MERGE_AFTER_SQL = [
+    """
+    DELETE FROM catalog_searchpending AS superseded
+    WHERE EXISTS (
+        SELECT FROM catalog_searchpending AS newer
+        WHERE newer.item_id = superseded.item_id AND newer.version > superseded.version
+    )
+    """,
+    "ANALYZE catalog_searchpending",
+]
 
 
 # Every pending document and refresh request this transaction can see; the
@@ -93,6 +152,7 @@ class RefreshRun:
     """What one ``refresh_index`` did, as recorded in ``SearchRefresh``."""
 
     outcome: str
+    kind: str
     # How long it waited for a refresh that was running when it was called.
     waited_seconds: float
     duration_seconds: float
@@ -123,19 +183,23 @@ def _lock(conn: psycopg.Connection[Any], wait_seconds: float) -> float | None:
     return time.perf_counter() - asked
 
 
-def refresh_index(conn: psycopg.Connection[Any], *, wait_seconds: float = 0.0) -> RefreshRun | None:
-    """Claim every pending change, refresh the index, record it; None if another refresher runs.
+def refresh_index(
+    conn: psycopg.Connection[Any], *, wait_seconds: float = 0.0, compact: bool = False
+) -> RefreshRun | None:
+    """Merge the pending changes, or compact them into the index when due; record it. None if another refresher runs.
 
     ``wait_seconds``: how long to wait for a refresh already running (the
     worker gives up at once: it will be woken again; an operator's command
-    waits). Only rows visible when the claim runs are deleted (not "every
+    waits). ``compact``: compact whatever is pending (``refresh_search``).
+    A compaction claims only rows visible when its claim runs (not "every
     version up to N": a transaction that commits late would be lost); edits
-    that commit during the refresh stay pending for the next one.
+    that commit during it stay pending for the next refresh.
     """
     started_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
     started = time.perf_counter()
     waited = 0.0
     claimed = 0
+    kind = SearchRefresh.Kind.COMPACTION
     try:
         with conn.transaction():
             if (locked_after := _lock(conn, wait_seconds)) is None:
@@ -144,25 +208,47 @@ def refresh_index(conn: psycopg.Connection[Any], *, wait_seconds: float = 0.0) -
                 waited = locked_after
                 started = time.perf_counter()
                 started_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
-            claimed = conn.execute(CLAIM_SQL).fetchone()[0]  # type: ignore[index]
-            conn.execute(REFRESH_KIND_SQL)
-            conn.execute(REFRESH_SQL[_is_empty(conn)])
-            for statement in AFTER_REFRESH_SQL:
-                conn.execute(statement)
+            if compact or conn.execute(COMPACTION_DUE_SQL, [conf.compaction_share()]).fetchone()[0]:  # type: ignore[index]
+                claimed = _compact(conn)
+            else:
+                kind = SearchRefresh.Kind.MERGE
+                claimed = _merge(conn)
             conn.execute(
                 INSERT_REFRESH_SQL,
-                [started_at, time.perf_counter() - started, claimed, SearchRefresh.Outcome.OK, ""],
+                [started_at, time.perf_counter() - started, claimed, kind, SearchRefresh.Outcome.OK, ""],
             )
     except psycopg.OperationalError:
         raise  # The connection is gone: the caller reconnects.
     except psycopg.Error as exc:
         duration = time.perf_counter() - started
-        logger.exception("refresh failed after %.2f s: %s", duration, exc)
-        conn.execute(INSERT_REFRESH_SQL, [started_at, duration, claimed, SearchRefresh.Outcome.FAILED, str(exc)])
-        return RefreshRun(SearchRefresh.Outcome.FAILED, waited, duration, claimed, str(exc))
+        logger.exception("refresh failed after %.2f s (a %s): %s", duration, kind, exc)
+        conn.execute(INSERT_REFRESH_SQL, [started_at, duration, claimed, kind, SearchRefresh.Outcome.FAILED, str(exc)])
+        return RefreshRun(SearchRefresh.Outcome.FAILED, kind, waited, duration, claimed, str(exc))
     duration = time.perf_counter() - started
-    logger.info("refreshed the search index in %.2f s, %d item(s) claimed", duration, claimed)
-    return RefreshRun(SearchRefresh.Outcome.OK, waited, duration, claimed)
+    logger.info("search index %s in %.2f s, %d item(s)", _DONE[kind], duration, claimed)
+    return RefreshRun(SearchRefresh.Outcome.OK, kind, waited, duration, claimed)
+
+
+_DONE = {SearchRefresh.Kind.MERGE: "merged", SearchRefresh.Kind.COMPACTION: "compacted"}
+
+
+def _compact(conn: psycopg.Connection[Any]) -> int:
+    """Claim every pending change and refresh the materialized view: the items claimed."""
+    claimed: int = conn.execute(CLAIM_SQL).fetchone()[0]  # type: ignore[index]
+    conn.execute(REFRESH_KIND_SQL)
+    conn.execute(REFRESH_SQL[_is_empty(conn)])
+    for statement in AFTER_REFRESH_SQL:
+        conn.execute(statement)
+    return claimed
+
+
+def _merge(conn: psycopg.Connection[Any]) -> int:
+    """Give the pending changes their documents and words, leaving the view alone: the items merged."""
+    conn.execute(MERGE_IMPORTED_SQL)
+    count: int = conn.execute(MERGE_WORDS_SQL).fetchone()[0]  # type: ignore[index]
+    for statement in MERGE_AFTER_SQL:
+        conn.execute(statement)
+    return count
 
 
 def request_refresh() -> None:

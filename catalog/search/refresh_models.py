@@ -16,10 +16,19 @@ class SearchRefresh(models.Model):
         OK = "ok"
         FAILED = "failed"
 
+    class Kind(models.TextChoices):
+        # The pending documents' words added to the vocabulary and superseded
+        # versions dropped; an import's documents computed. Costs what changed.
+        MERGE = "merge"
+        # The materialized view refreshed and the pending documents claimed.
+        # Costs the whole catalog: run once the pending share has grown.
+        COMPACTION = "compaction"
+
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     duration_seconds = models.FloatField()
     items_claimed = models.IntegerField()
+    kind = models.CharField(max_length=10, choices=Kind)
     outcome = models.CharField(max_length=10, choices=Outcome)
     error = models.TextField(blank=True)
 

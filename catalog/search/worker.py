@@ -1,6 +1,6 @@
 """The refresher's loop (``manage.py search_worker``): LISTEN, wait for a burst of edits to end, refresh.
 
-What it runs is ``refresh.refresh_index``; what wakes it is the trigger
+What it runs is ``refresh.refresh_index`` (a merge, or a compaction when due); what wakes it is the trigger
 function's notification (triggers.py) or "Refresh search now".
 """
 
@@ -116,18 +116,20 @@ class Worker:
             now = time.monotonic()
             if now >= next_poll:
                 next_poll = now + self.poll_seconds
-                if burst.first is None and _has_pending(conn):
+                if burst.first is None and _has_work(conn):
                     burst.heard(now, now=True)
             if burst.due(now):
                 burst = Burst(self.quiet_seconds, self.max_wait_seconds)
                 # Notifications can outlive what they announced (another refresher claimed it).
-                if _has_pending(conn):
+                if _has_work(conn):
                     refresh_index(conn)
 
 
-def _has_pending(conn: psycopg.Connection[Any]) -> bool:
+def _has_work(conn: psycopg.Connection[Any]) -> bool:
+    """Pending documents not merged yet, or refreshes asked for; merged ones wait for their compaction."""
     row = conn.execute(
-        "SELECT EXISTS (SELECT FROM catalog_searchpending) OR EXISTS (SELECT FROM catalog_searchrefreshrequest)"
+        "SELECT EXISTS (SELECT FROM catalog_searchpending WHERE NOT merged)"
+        " OR EXISTS (SELECT FROM catalog_searchrefreshrequest)"
     ).fetchone()
     return bool(row and row[0])
 

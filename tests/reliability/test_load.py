@@ -47,7 +47,7 @@ class Refresher:
                 busy_until = time.monotonic() + self.window_seconds
                 while time.monotonic() < busy_until:
                     started = time.monotonic()
-                    run = refresh_index(conn)
+                    run = refresh_index(conn, compact=True)  # the dear kind: what searches feel
                     self.ran.append((started, time.monotonic()))
                     self.outcomes.append(run.outcome if run else "not run: another refresher held the lock")
             time.sleep(self.window_seconds)  # a last quiet window, after the last refresh
@@ -114,7 +114,7 @@ def test_searches_never_fail_and_edits_stay_searchable_while_the_index_refreshes
     during = [a.ms for a in clients.answers if refresher.overlapped(a)]
     idle = [a.ms for a in clients.answers if not refresher.overlapped(a)]
     assert during and idle
-    refresh()
+    refresh(compact=True)
     assert index_drift().total == 0
     assert [word for item_id, word in editor.words.items() if not editor.found(word, item_id)] == []
 

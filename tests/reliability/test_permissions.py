@@ -62,7 +62,7 @@ def failed_refresh() -> SearchRefresh:
     """A refresh that really fails (a constraint no word meets), recorded as the worker records one."""
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE catalog_searchword ADD CONSTRAINT {MARKER} CHECK (false) NOT VALID")
-        run = refresh_index(connection.connection)
+        run = refresh_index(connection.connection, compact=True)
         cursor.execute(f"ALTER TABLE catalog_searchword DROP CONSTRAINT {MARKER}")
     assert run is not None and run.outcome == "failed" and MARKER in run.error
     return SearchRefresh.objects.get(outcome="failed")

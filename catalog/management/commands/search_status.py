@@ -21,4 +21,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"pending changes:  {status.pending_changes} item(s), {searchable}")
         self.stdout.write(f"oldest pending:   {status.stale_seconds:.1f} s")
+        self.stdout.write(f"merged:           {status.merged_items} item(s), searchable, until the next compaction")
         self.stdout.write(f"worker:           {'running' if status.worker_alive else 'NOT running'}")

@@ -234,7 +234,7 @@ STAGING_COLUMNS = [
 
 CREATE_STAGING_SQL = """
     CREATE TEMPORARY TABLE catalog_staging (
-        name text PRIMARY KEY, section text, summary text, description text, homepage text,
+        name text, section text, summary text, description text, homepage text,
         version text, source text, installed_size_kb integer, priority text, popularity integer,
         tags text[]
     )
@@ -255,27 +255,31 @@ UPSERT_SQL = [
 ]
 
 # Rows that did not change are not touched: no write, no trigger, no refresh.
+# The result: how many items it created and updated, counted where they are.
 ITEM_UPSERT_SQL = """
-    INSERT INTO catalog_item AS item (
-        name, summary, description, category_id, homepage, version, source,
-        installed_size_kb, priority, popularity, updated_at
+    WITH upserted AS (
+        INSERT INTO catalog_item AS item (
+            name, summary, description, category_id, homepage, version, source,
+            installed_size_kb, priority, popularity, updated_at
+        )
+        SELECT s.name, s.summary, s.description, c.id, s.homepage, s.version, s.source,
+               s.installed_size_kb, s.priority, s.popularity, now()
+        FROM catalog_staging AS s JOIN catalog_category AS c ON c.name = s.section
+        ON CONFLICT (name) DO UPDATE SET
+            summary = EXCLUDED.summary, description = EXCLUDED.description,
+            category_id = EXCLUDED.category_id, homepage = EXCLUDED.homepage,
+            version = EXCLUDED.version, source = EXCLUDED.source,
+            installed_size_kb = EXCLUDED.installed_size_kb, priority = EXCLUDED.priority,
+            popularity = EXCLUDED.popularity, updated_at = EXCLUDED.updated_at
+        WHERE (item.summary, item.description, item.category_id, item.homepage, item.version,
+               item.source, item.installed_size_kb, item.priority, item.popularity)
+              IS DISTINCT FROM
+              (EXCLUDED.summary, EXCLUDED.description, EXCLUDED.category_id, EXCLUDED.homepage,
+               EXCLUDED.version, EXCLUDED.source, EXCLUDED.installed_size_kb, EXCLUDED.priority,
+               EXCLUDED.popularity)
+        RETURNING (xmax = 0) AS created
     )
-    SELECT s.name, s.summary, s.description, c.id, s.homepage, s.version, s.source,
-           s.installed_size_kb, s.priority, s.popularity, now()
-    FROM catalog_staging AS s JOIN catalog_category AS c ON c.name = s.section
-    ON CONFLICT (name) DO UPDATE SET
-        summary = EXCLUDED.summary, description = EXCLUDED.description,
-        category_id = EXCLUDED.category_id, homepage = EXCLUDED.homepage,
-        version = EXCLUDED.version, source = EXCLUDED.source,
-        installed_size_kb = EXCLUDED.installed_size_kb, priority = EXCLUDED.priority,
-        popularity = EXCLUDED.popularity, updated_at = EXCLUDED.updated_at
-    WHERE (item.summary, item.description, item.category_id, item.homepage, item.version,
-           item.source, item.installed_size_kb, item.priority, item.popularity)
-          IS DISTINCT FROM
-          (EXCLUDED.summary, EXCLUDED.description, EXCLUDED.category_id, EXCLUDED.homepage,
-           EXCLUDED.version, EXCLUDED.source, EXCLUDED.installed_size_kb, EXCLUDED.priority,
-           EXCLUDED.popularity)
-    RETURNING (xmax = 0) AS created
+    SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted
 """
 
 TAG_LINK_SQL = [
@@ -326,13 +330,13 @@ def _upsert(cursor: Any, *, records: int) -> ImportReport:
     for drop, _ in dropped:
         cursor.execute(drop)
     cursor.execute(ITEM_UPSERT_SQL)
-    created = [row[0] for row in cursor.fetchall()]
+    created, updated = cursor.fetchone()
     for statement in TAG_LINK_SQL:
         cursor.execute(statement)
     for _, restore in dropped:
         cursor.execute(restore)
     return ImportReport(
         records=records,
-        items_created=sum(created),
-        items_updated=len(created) - sum(created),
+        items_created=created,
+        items_updated=updated,
     )

@@ -23,7 +23,7 @@ BEGIN
     -- it and the status counts its items; the notification only wakes one now.
     IF current_setting('searchsite.defer_to_refresh', true) = 'on' THEN
         INSERT INTO catalog_searchrefreshrequest (item_id, requested_at)
-        SELECT DISTINCT changed.id, clock_timestamp() FROM unnest(item_ids) AS changed (id);
+        SELECT changed.id, clock_timestamp() FROM (SELECT DISTINCT unnest(item_ids)) AS changed (id);
         PERFORM pg_notify('catalog_search_pending', 'now');
         RETURN;
     END IF;

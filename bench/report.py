@@ -152,6 +152,7 @@ def render(results: Results) -> str:
         ("Build, refresh, edits, memory", _build(results, sizes)),
         ("Pending edits: stored overlay against computing them per query", _backlog(results, sizes)),
     ]
+    sections += [(f"Under load at {label(n)}", _throughput(results["sizes"][str(n)])) for n in sizes]
     sections += [(f"The worst searches at {label(n)}", _worst(results["sizes"][str(n)])) for n in sizes]
     sections += [(_size_heading(results["sizes"][str(n)], n), _size(results["sizes"][str(n)])) for n in sizes]
     for heading, body in sections:
@@ -292,6 +293,27 @@ def _backlog(results: Results, sizes: list[int]) -> str | None:
     if not rows:
         return None
     headers = ["size", "pending items", "edit transaction (s)", "stored p50 / p95", "computed per query p50 / p95"]
+    return markdown_table(headers, rows)
+
+
+def _throughput(r: dict[str, Any]) -> str | None:
+    """Clients against requests/s and p95, and where the CPU went (bench/throughput.py)."""
+    if "throughput" not in r:
+        return None
+    headers = ["clients", "requests/s", "p50 (ms)", "p95 (ms)", "errors", "CPU cores: web", "PostgreSQL", "other"]
+    rows = [
+        [
+            str(level["clients"]),
+            f"{level['requests_per_second']:.1f}",
+            ms(level["p50_ms"]),
+            ms(level["p95_ms"]),
+            str(level["errors"]),
+            f"{level['web_cores']:.2f}",
+            f"{level['database_cores']:.2f}",
+            f"{level['other_cores']:.2f}",
+        ]
+        for level in r["throughput"]
+    ]
     return markdown_table(headers, rows)
 
 

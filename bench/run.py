@@ -92,7 +92,7 @@ def judgement_score(full: Path) -> dict[str, Any]:
 
 def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path) -> dict[str, Any]:
     """Every figure of one size, each printed next to what it is compared with as it is measured."""
-    from bench import alternatives, freshness, rank_safety, worst
+    from bench import alternatives, freshness, rank_safety, throughput, worst
 
     database.settle()
     load_before = os.getloadavg()[0]
@@ -104,6 +104,8 @@ def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path
             f"  {cls:13} HTTP p50 {ms(http.p50):>7} p95 {ms(http.p95):>7} | "
             f"SQL p50 {ms(sql.p50):>7} p95 {ms(sql.p95):>7}"
         )
+    print(f"  under load, {throughput.SECONDS:.0f} s a level, gunicorn with {throughput.WORKERS} workers:")
+    load = throughput.measure(cases, database.database_url())
     safety = rank_safety.measure().as_json()
     print(
         f"  rank safety: overlap@10 mean {safety['mean_overlap']:.3f} min {safety['min_overlap']:.3f} over "
@@ -138,6 +140,7 @@ def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path
         "cases": {cls: [case.label() for case in cases if case.cls == cls] for cls in CLASSES},
         "site": {cls: {kind: latency.as_json() for kind, latency in kinds.items()} for cls, kinds in site.items()},
         "rss_mb": rss,
+        "throughput": load,
         "load_before": load_before,
         "load_after": load_after,
         "rank_safety": safety,

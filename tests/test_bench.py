@@ -109,6 +109,21 @@ def size_result(http_p95: float, *, judgements: dict[str, Any] | None = None) ->
             "live_overlay": latency(100.0, 200.0, 300.0),
         },
         "refresh_seconds": 1.5,
+        "refresh_kind": "merge",
+        "compaction_seconds": 30.0,
+        "throughput": [
+            {
+                "clients": 4,
+                "requests_per_second": 123.4,
+                "p50_ms": 20.0,
+                "p95_ms": 45.0,
+                "errors": 0,
+                "web_cores": 0.5,
+                "database_cores": 1.25,
+                "client_cores": 0.1,
+                "other_cores": 0.05,
+            }
+        ],
     }
 
 
@@ -153,6 +168,13 @@ class TestReport:
         assert "| rare term | 9.00 (4.00) | 2.00 (1.60) |" in markdown
         assert "| 10k | 1,000 | 0.25 | 1.00 / 2.00 | 100 / 200 |" in markdown
         assert "| `library` | page 50 | 1,234 | 7 results |" in markdown
+
+    def test_the_refresh_kinds_and_the_load_curve(self, results: dict[str, Any]) -> None:
+        markdown = report.render(results)
+
+        assert "| 1.5 (merge) | 30.0 |" in markdown
+        assert "### Under load at 1M" in markdown
+        assert "| 4 | 123.4 | 20.0 | 45.0 | 0 | 0.50 | 1.25 | 0.05 |" in markdown
 
     def test_readme_table_is_the_largest_size(self, results: dict[str, Any]) -> None:
         table = report.readme_table(results)

@@ -80,10 +80,14 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept between requests (checked before reuse): a new one costs
+# a backend process with cold caches and the search statement parsed again.
 if database_url := os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True)}
 else:
-    DATABASES = {"default": embedded_postgres.database_settings()}  # type: ignore[dict-item]
+    DATABASES = {
+        "default": {**embedded_postgres.database_settings(), "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}  # type: ignore[typeddict-item]
+    }
 # A streaming replica of the primary: searches read it (searchsite/routers.py);
 # writes, triggers and refreshes stay on the primary. The test suite runs without
 # one (tests/test_replica.py makes its own).

@@ -163,16 +163,31 @@ def render(results: Results) -> str:
 
 def _summary(results: Results, sizes: list[int]) -> str:
     largest = results["sizes"][str(sizes[-1])]
-    headers = ["class", *map(label, sizes), *(f"{label(sizes[-1])} {title}" for _, title in ALTERNATIVES)]
+    growth = [f"growth {label(sizes[0])}-{label(sizes[-1])}"] if len(sizes) > 1 else []
+    headers = [
+        "class",
+        *map(label, sizes),
+        *growth,
+        *(f"{label(sizes[-1])} {title}" for _, title in ALTERNATIVES),
+    ]
     rows = [
         [
             cls,
             *(_site(results["sizes"][str(n)]["site"].get(cls)) for n in sizes),
+            *([_growth(results, sizes, cls)] if growth else []),
             *(_alternative(largest, name, cls) for name, _ in ALTERNATIVES),
         ]
         for cls in CLASSES
     ]
     return markdown_table(headers, rows)
+
+
+def _growth(results: Results, sizes: list[int], cls: str) -> str:
+    """The exponent k of HTTP p95 ~ size^k between the smallest and largest size: 1 is linear."""
+    first, last = (_p(results["sizes"][str(n)]["site"].get(cls, {}).get("http")) for n in (sizes[0], sizes[-1]))
+    if not first or not last or math.isinf(first) or math.isinf(last):
+        return "-"
+    return f"{math.log(last / first) / math.log(sizes[-1] / sizes[0]):.2f}"
 
 
 def _verdict(met: bool) -> str:

@@ -151,7 +151,8 @@ class TestReport:
     def test_every_size_side_by_side_and_the_targets_at_the_largest(self, results: dict[str, Any]) -> None:
         markdown = report.render(results)
 
-        assert "| rare term | 2.00 (1.60) | 50.0 (1.60) | 0.70 | timeout |" in markdown
+        # p95 grew 25 times over 100 times the items: size^0.70.
+        assert "| rare term | 2.00 (1.60) | 50.0 (1.60) | 0.70 | 0.70 | timeout |" in markdown
         assert "### Targets at 1M" in markdown
         assert "| rare term | 50.0 | **not met** | 31.25 | **not met** |" in markdown
         assert "Import of 1,000,000 items: 1 s (<= 60 s): met." in markdown

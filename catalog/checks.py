@@ -17,8 +17,9 @@ from django.db import connections
 MINIMUM_VERSION = 15
 # unaccent: the text-search configurations; fuzzystrmatch: levenshtein() for
 # typo corrections; pg_trgm: migration 0001 creates it (the search no longer
-# reads trigrams). All three are in PostgreSQL's contrib.
-REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "fuzzystrmatch")
+# reads trigrams): all three are in PostgreSQL's contrib. vector (pgvector, not
+# contrib): the item vectors and their HNSW index (semantic ranking).
+REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "fuzzystrmatch", "vector")
 
 
 def database_errors(*, alias: str, vendor: str, version: int, available: Iterable[str]) -> list[CheckMessage]:
@@ -41,7 +42,8 @@ def database_errors(*, alias: str, vendor: str, version: int, available: Iterabl
         return [
             Error(
                 f"database {alias!r} lacks the extension(s) {', '.join(missing)}",
-                hint="Install PostgreSQL's contrib modules on the server (package postgresql-contrib).",
+                hint="Install PostgreSQL's contrib modules and pgvector on the server "
+                "(packages postgresql-contrib and postgresql-18-pgvector; image pgvector/pgvector).",
                 id="catalog.E002",
             )
         ]

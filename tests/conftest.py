@@ -116,7 +116,7 @@ def committed(transactional_db: None) -> Iterator[None]:
     """
     yield
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE catalog_itemtag, catalog_item, catalog_category, catalog_tag")
+        cursor.execute("TRUNCATE catalog_itemtag, catalog_itemvector, catalog_item, catalog_category, catalog_tag")
     refresh(compact=True)
 
 

@@ -62,8 +62,14 @@ def queued_events(table: str) -> tuple[bool | None, ...]:
         return cursor.fetchone()
 
 
-def test_the_search_document_reads_the_four_source_tables() -> None:
-    assert source_tables() == ["catalog_category", "catalog_item", "catalog_itemtag", "catalog_tag"]
+def test_the_search_document_reads_the_five_source_tables() -> None:
+    assert source_tables() == [
+        "catalog_category",
+        "catalog_item",
+        "catalog_itemtag",
+        "catalog_itemvector",
+        "catalog_tag",
+    ]
 
 
 def test_every_source_table_queues_every_kind_of_change() -> None:

@@ -14,8 +14,11 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django_pgviews import view as pgviews
+from pgvector.django import HnswIndex, VectorField
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+# The item vectors' size: wordllama's 256-dimension embeddings (embedding.py).
+DIMENSIONS = 256
 
 # The static prior's range (search_document.sql) and the bands of it that
 # search.sql reads one by one, best first, each through GIN indexes of its own:
@@ -58,6 +61,7 @@ class DocumentColumns(models.Model):
     short_words = SearchVectorField(null=True)
     prior = models.FloatField(null=True)
     words = SearchVectorField(null=True)
+    vector = VectorField(dimensions=DIMENSIONS, null=True)
 
     class Meta:
         abstract = True
@@ -122,4 +126,7 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
                 GinIndex(fields=["document"], name=f"searchindex_doc_{band}_gin", fastupdate=False, condition=q)
                 for band, q in PRIOR_BANDS.items()
             ),
+            # Semantic ranking's nearest neighbours (search.sql), by cosine distance.
+            # pgvector's defaults (m 16, ef_construction 64): docs/benchmarks.md.
+            HnswIndex(fields=["vector"], name="searchindex_vector_hnsw", opclasses=["vector_cosine_ops"]),
         ]

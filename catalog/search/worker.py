@@ -1,6 +1,7 @@
 """The refresher's loop (``manage.py search_worker``): LISTEN, wait for a burst of edits to end, refresh.
 
-What it runs is ``refresh.refresh_index`` (a merge, or a compaction when due); what wakes it is the trigger
+What it runs is ``embedding.vectors_update`` for the edited items, then
+``refresh.refresh_index`` (a merge, or a compaction when due); what wakes it is the trigger
 function's notification (triggers.py) or "Refresh search now".
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import psycopg
 
 from catalog import conf
+from catalog.search.embedding import vectors_update
 from catalog.search.refresh import connect, refresh_index
 from catalog.search.triggers import NOTIFY_CHANNEL, REFRESH_NOW
 
@@ -122,7 +124,25 @@ class Worker:
                 burst = Burst(self.quiet_seconds, self.max_wait_seconds)
                 # Notifications can outlive what they announced (another refresher claimed it).
                 if _has_work(conn):
+                    _update_vectors(conn)
                     refresh_index(conn)
+
+
+def _update_vectors(conn: psycopg.Connection[Any]) -> None:
+    """The edited items' vectors, so that the refresh indexes them (embedding.py).
+
+    A failure here costs semantic ranking of those items only, until the next
+    round: they are still found by words, so the refresh goes ahead.
+    """
+    try:
+        written = vectors_update(conn)
+    except psycopg.OperationalError:
+        raise  # The connection is gone: the caller reconnects.
+    except Exception:
+        logger.exception("could not update the edited items' vectors; refreshing without them")
+        return
+    if written:
+        logger.info("embedded %d edited item(s)", written)
 
 
 def _has_work(conn: psycopg.Connection[Any]) -> bool:

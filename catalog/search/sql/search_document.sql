@@ -61,10 +61,16 @@ SELECT
     -- The words as typed in the short fields: the vocabulary of completions and
     -- typo corrections (catalog_searchword), rebuilt with each refresh.
     to_tsvector('searchsite_simple', catalog_search_words(item.name || ' ' || item.summary || ' ' || item_tags.tag_values))
-        AS words
+        AS words,
+    -- What the item is about, for semantic ranking (catalog/search/embedding.py):
+    -- its vector only while it was computed from the current name and summary;
+    -- until the refresher recomputes it, an edited item is found by words only.
+    item_vector.vector
 FROM catalog_item AS item
 JOIN catalog_category AS category ON category.id = item.category_id
 LEFT JOIN catalog_searchkind AS kind ON kind.category_id = item.category_id
+LEFT JOIN catalog_itemvector AS item_vector
+    ON item_vector.item_id = item.id AND item_vector.text_hash = md5(item.name || E'\n' || item.summary)
 -- Aggregating per item in a LATERAL subquery instead of a top-level GROUP BY
 -- lets a filter on item.id reach the items table (the live overlay needs it).
 CROSS JOIN LATERAL (

@@ -6,7 +6,7 @@ from pgvector.django import VectorExtension
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0009_pending_field_indexes"),
+        ("catalog", "0010_merge_before_compaction"),
     ]
 
     operations = [

@@ -18,11 +18,19 @@ def capture(**search: Any) -> list[Statement]:
     """The statements ``document_search(**search)`` sends, in order, with their parameters."""
     from django.db import connection
 
-    from catalog.search.query import COUNT_CAP, ESTIMATE_SQL, SEARCH_SETTINGS_SQL, SEARCH_SQL, parse, search_params
+    from catalog.search.query import (
+        COUNT_CAP,
+        ESTIMATE_SQL,
+        SEARCH_SETTINGS_SQL,
+        SEARCH_SQL,
+        parse,
+        search_params,
+        settings_params,
+    )
 
     options = {key: search[key] for key in ("categories", "tags") if key in search}
     params = search_params(parse(search["text"]), page=search.get("page", 1), sort="relevance", **options)
-    statements: list[Statement] = [(SEARCH_SETTINGS_SQL, ["0"]), (SEARCH_SQL, params)]
+    statements: list[Statement] = [(SEARCH_SETTINGS_SQL, settings_params(params, timeout="0")), (SEARCH_SQL, params)]
     with connection.cursor() as cursor:
         cursor.execute(SEARCH_SQL, params)
         row = cursor.fetchone()

@@ -31,3 +31,8 @@ def compaction_share() -> float:
     then paid once per 1% of the catalog changed: a constant cost per edit.
     """
     return float(getattr(settings, "SEARCH_COMPACTION_SHARE", 0.01))
+
+
+def search_semantic() -> bool:
+    """Blend the words' ranking with the item vectors' (docs/ranking.md); off: words alone, as before."""
+    return bool(getattr(settings, "SEARCH_SEMANTIC", True))

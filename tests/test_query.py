@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -155,10 +156,11 @@ class TestSnippets:
 
 
 class TestTokens:
-    """Words with punctuation are found the way people type them."""
+    """Words with punctuation are found the way people type them (matching: words alone)."""
 
     @pytest.fixture(autouse=True)
-    def items(self, db: None, tmp_path: Path) -> None:
+    def items(self, db: None, tmp_path: Path, settings: Any) -> None:
+        settings.SEARCH_SEMANTIC = False
         records = [
             make_record("nginx", summary="small, powerful, scalable web/proxy server"),
             make_record("g++", summary="GNU C++ compiler"),
@@ -226,11 +228,16 @@ def _vocabulary(order: str, limit: int) -> list[str]:
         return [word for (word,) in cursor.fetchall()]
 
 
+# The share of the exhaustive hybrid page the site's page holds, on average over
+# TestRankSafety's searches of the demo catalog (docs/ranking.md).
+HYBRID_PAGE_OVERLAP = 0.98
+
+
 @pytest.mark.usefixtures("demo_catalog")
 class TestRankSafety:
     """The tiers skip work, never results: the page is the one ranking every match gives."""
 
-    def test_the_tiered_page_is_the_exhaustive_page(self, db: None) -> None:
+    def _compared(self) -> list[tuple[str, dict[str, object]]]:
         common = _vocabulary("documents DESC, word", 20)
         rare = _vocabulary("md5(word)", 20)  # a seeded shuffle: any word, mostly rare
         queries = [
@@ -241,15 +248,33 @@ class TestRankSafety:
             *(word[:4] for word in rare),
         ]
         variants: list[dict[str, object]] = [{}, {"page": 3}, {"tags": ["role::program"]}, {"categories": ["libs"]}]
+        return [(text, variant) for text in queries for variant in variants]
 
+    def test_the_tiered_page_is_the_exhaustive_page(self, db: None, settings: Any) -> None:
+        # The lexical ranking alone: exactly rank-safe.
+        settings.SEARCH_SEMANTIC = False
         differing = [
             (text, variant)
-            for text in queries
-            for variant in variants
+            for text, variant in self._compared()
             if _ranked(text, variant, exhaustive=False) != _ranked(text, variant, exhaustive=True)
         ]
 
         assert differing == []
+
+    def test_the_hybrid_page_holds_the_exhaustive_pages_results(self, db: None, settings: Any) -> None:
+        """With semantic ranking the tiers still skip no lexical result; the HNSW index is approximate.
+
+        Exhaustive, the nearest items are exact (every vector compared): the
+        pages differ only where the index missed a neighbour.
+        """
+        settings.SEARCH_SEMANTIC = True
+        overlaps = []
+        for text, variant in self._compared():
+            tiered = {name for name, _ in _ranked(text, variant, exhaustive=False)}
+            exhaustive = {name for name, _ in _ranked(text, variant, exhaustive=True)}
+            overlaps.append(len(tiered & exhaustive) / len(exhaustive) if exhaustive else float(not tiered))
+
+        assert sum(overlaps) / len(overlaps) >= HYBRID_PAGE_OVERLAP
 
     def test_a_common_word_skips_the_low_tiers(self, db: None) -> None:
         plan = explain_search(text="python").plan
@@ -289,3 +314,78 @@ class TestEstimatedTotals:
         monkeypatch.setattr(query, "COUNT_CAP", 1000)
         exact = document_search(text="gadget")
         assert not exact.total_is_estimate and 400 <= exact.total < 500
+
+
+class TestSemanticRanking:
+    """The blend of words and vectors (docs/ranking.md), on a corpus where words alone miss."""
+
+    @pytest.fixture(autouse=True)
+    def items(self, db: None, tmp_path: Path) -> None:
+        records = [
+            make_record("gimp", section="graphics", summary="GNU Image Manipulation Program", tags=["role::program"]),
+            make_record("image-tools", section="graphics", summary="image editor helpers for scripts"),
+            make_record("nano", section="editors", summary="small, friendly text editor"),
+            make_record("sl", section="games", summary="steam locomotive runs across your terminal"),
+        ]
+        catalog_import(path=write_catalog(tmp_path / "semantic.jsonl.gz", records))
+        refresh()
+
+    def test_a_program_that_never_says_the_words_is_found_through_its_vector(self, settings: Any) -> None:
+        hits = document_search(text="image editor").hits
+        gimp = next(hit for hit in hits if hit.name == "gimp")
+
+        assert (gimp.score.lexical, gimp.score.words) == (0, 0) and gimp.score.semantic > 0
+        assert gimp.score.score == pytest.approx(query.SEMANTIC_WEIGHT * gimp.score.prior * gimp.score.semantic)
+        # The neighbour is a result, and counted as one; words alone do not find it.
+        assert document_search(text="image editor").total == len(hits)
+        settings.SEARCH_SEMANTIC = False
+        assert names("image editor") == ["image-tools"]
+
+    def test_a_neighbour_sharing_no_word_with_the_query_is_no_result(self) -> None:
+        assert "sl" not in names("image editor")
+
+    def test_names_that_are_the_query_or_start_with_it_stay_first_in_lexical_order(self, settings: Any) -> None:
+        hybrid = document_search(text="image").hits
+        settings.SEARCH_SEMANTIC = False
+        lexical = document_search(text="image").hits
+
+        named = [hit.name for hit in lexical if hit.score.name > 0]
+        assert named and [hit.name for hit in hybrid[: len(named)]] == named
+
+    def test_a_word_the_index_lacks_turns_the_semantic_part_off(self, settings: Any) -> None:
+        typo = document_search(text="imaeg editr").hits
+        settings.SEARCH_SEMANTIC = False
+
+        assert [hit.score.semantic for hit in typo] == [0] * len(typo)
+        assert [(hit.name, hit.score) for hit in typo] == [
+            (hit.name, hit.score) for hit in document_search(text="imaeg editr").hits
+        ]
+
+    def test_off_in_settings_the_ranking_is_the_lexical_one(self, settings: Any) -> None:
+        settings.SEARCH_SEMANTIC = False
+
+        result = document_search(text="editor")
+
+        assert [hit.score.semantic for hit in result.hits] == [0, 0]
+        assert [hit.score.score for hit in result.hits] == [hit.score.lexical for hit in result.hits]
+        assert sorted(hit.name for hit in result.hits) == ["image-tools", "nano"]  # the words' matches only
+
+
+@pytest.mark.usefixtures("demo_catalog")
+class TestSemanticOnTheDemoCatalog:
+    def test_off_in_settings_every_page_is_the_lexical_ranking(self, db: None, settings: Any) -> None:
+        settings.SEARCH_SEMANTIC = False
+        for text in ("web browser", "vlc", "python", "pdf viewer", "thunderb"):
+            for page in (1, 2):
+                hits = document_search(text=text, page=page).hits
+                params = search_params(parse(text), page=page, categories=(), tags=(), sort="relevance")
+
+                assert params["vector"] is None
+                assert [hit.score.score for hit in hits] == [hit.score.lexical for hit in hits]
+                assert [(-hit.score.score, hit.name) for hit in hits] == sorted((-h.score.score, h.name) for h in hits)
+
+    def test_pages_follow_on_with_semantic_ranking(self, db: None) -> None:
+        for text in ("web browser", "pdf viewer", "python"):
+            pages = [[hit.id for hit in document_search(text=text, page=page).hits] for page in (1, 2, 3)]
+
+            assert len({id for page in pages for id in page}) == sum(map(len, pages))

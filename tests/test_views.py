@@ -121,7 +121,7 @@ class TestSearchApi:
             "snippet": first["snippet"],
             "score": first["score"],
         }
-        assert set(first["score"]) == {"score", "words", "phrase", "name", "prior"}
+        assert set(first["score"]) == {"score", "words", "phrase", "name", "prior", "lexical", "semantic"}
         assert first["score"]["name"] == 0.5  # named as the query
 
     def test_empty_query_gives_zero_results(self, client: Client) -> None:

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 import psycopg
 from django.db import connection, transaction
 
-from catalog.search.query import SEARCH_SETTINGS_SQL, SEARCH_SQL, Hit, document_search, parse, search_params
+from catalog.search.query import (
+    SEARCH_SETTINGS_SQL,
+    SEARCH_SQL,
+    Hit,
+    document_search,
+    parse,
+    search_params,
+    settings_params,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,7 @@ def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.ClientCursor(django_cursor.connection)
         sql = cursor.mogrify(SEARCH_SQL, params)
-        cursor.execute(SEARCH_SETTINGS_SQL, ["0"])
+        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout="0"))
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         plan = "\n".join(line for (line,) in cursor.fetchall())
         transaction.set_rollback(True)

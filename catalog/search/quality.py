@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import override_settings
 
-from catalog.search.query import document_search
+from catalog.search.embedding import query_vector
+from catalog.search.query import NEIGHBOURS, document_search
 
 DEFAULT_PATH = Path(__file__).with_name("judgements.json")
 # Written like the first, never used to tune the ranking: does it generalise?
@@ -103,6 +105,32 @@ def evaluate(judgements: Iterable[Judgement], search: Callable[[str], list[str]]
 def site_search(text: str) -> list[str]:
     """The site's own ranking, as the search page and the API show it."""
     return [hit.name for hit in document_search(text=text).hits[:TOP]]
+
+
+def lexical_search(text: str) -> list[str]:
+    """The site's ranking with semantic ranking off (settings.SEARCH_SEMANTIC): words alone."""
+    with override_settings(SEARCH_SEMANTIC=False):
+        return site_search(text)
+
+
+# The items nearest the query's vector, through the index's HNSW index, which
+# keeps as many candidates as the site's search does.
+NEAREST_SQL = "SELECT name FROM catalog_searchindex ORDER BY vector <=> %s::vector LIMIT %s"
+
+
+def semantic_search(text: str) -> list[str]:
+    """Semantic ranking alone: the items nearest the query's vector, nothing else."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(NEIGHBOURS)])
+        cursor.execute(NEAREST_SQL, [query_vector(text), TOP])
+        return [name for (name,) in cursor.fetchall()]
+
+
+RANKINGS: dict[str, Callable[[str], list[str]]] = {
+    "lexical": lexical_search,
+    "semantic": semantic_search,
+    "hybrid": site_search,
+}
 
 
 def _score(judgement: Judgement, ranked: list[str]) -> QueryScore:

@@ -29,6 +29,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog import conf
+from catalog.search.embedding import query_vector
 from catalog.search.index import SQL_DIR
 from catalog.search.overlay import SearchOverlay
 
@@ -54,10 +55,18 @@ SORTS = ("relevance", "name")
 # three; they also start for tiers the statement skips); a plan made for the
 # search's own values (a generic plan, blind to them, ran 20-50% slower at a
 # million items); and a bound on what one search may cost (conf.search_timeout_ms).
+# The HNSW scan keeps as many candidates as the neighbours asked for (its
+# default, 40, would cap them), and scans on past a filter's misses.
 SEARCH_SETTINGS_SQL = (
     "SELECT set_config('max_parallel_workers_per_gather', '0', true),"
-    " set_config('plan_cache_mode', 'force_custom_plan', true), set_config('statement_timeout', %s, true)"
+    " set_config('plan_cache_mode', 'force_custom_plan', true), set_config('statement_timeout', %s, true),"
+    " set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
 )
+# Semantic ranking (docs/ranking.md): the items nearest the query's vector that
+# join the lexical candidates, with as many of the best of those the pool the
+# blend reorders; and the weight of similarity in the blend, set on the judgement set.
+NEIGHBOURS = 40
+SEMANTIC_WEIGHT = 1.5
 # Words beyond these are ignored, as Meilisearch does: no one types more.
 MAX_TERMS = 10
 # Quotes, a leading minus or the word "or": the user writes web-search syntax.
@@ -74,13 +83,17 @@ class SearchTooExpensive(Exception):
 
 @dataclass(frozen=True)
 class ScoreParts:
-    """Why a result ranks where it does: the terms of catalog_search_score()."""
+    """Why a result ranks where it does: the terms of catalog_search_score() and the blend (search.sql)."""
 
     score: float
     words: float
     phrase: float
     name: float
     prior: float
+    # score = lexical + SEMANTIC_WEIGHT * prior * semantic; lexical = prior * (words + phrase + name),
+    # 0 for an item that does not match the words; semantic: cosine similarity to the query, 0 when off.
+    lexical: float
+    semantic: float
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,13 @@ def search_params(
     sort: str,
     exhaustive: bool = False,
 ) -> dict[str, Any]:
-    """The parameters of sql/search.sql (search_explain prints them)."""
+    """The parameters of sql/search.sql (search_explain prints them).
+
+    Semantic ranking applies to plain queries ranked by relevance: web-search
+    syntax (quotes, ``-word``, ``or``) says exactly what must match, and a sort
+    by name has no ranking to blend.
+    """
+    semantic = conf.search_semantic() and query.websearch is None and sort != "name" and bool(query.words)
     return {
         "words": query.words,
         "prefix": query.prefix,
@@ -194,11 +213,20 @@ def search_params(
         "exhaustive": exhaustive,
         "offset": (page - 1) * PAGE_SIZE,
         "page_size": PAGE_SIZE,
-        "depth": page * PAGE_SIZE,
+        # With semantic ranking, at least the blend's pool of lexical candidates.
+        "depth": max(page * PAGE_SIZE, NEIGHBOURS if semantic else 0),
         "count_cap": COUNT_CAP,
         "categories_shown": FACET_SIZE["category"],
         "tags_shown": FACET_SIZE["tag"],
+        "vector": query_vector(" ".join(query.words)) if semantic else None,
+        "neighbours": NEIGHBOURS,
+        "semantic_weight": SEMANTIC_WEIGHT,
     }
+
+
+def settings_params(params: dict[str, Any], *, timeout: str) -> list[str]:
+    """The parameters of SEARCH_SETTINGS_SQL for a search with these parameters."""
+    return [timeout, str(params["neighbours"])]
 
 
 def document_search(
@@ -235,14 +263,15 @@ def document_search(
             # Bound and prepared on the server: parsed once per connection (psycopg
             # prepares it on its fifth run), planned for each search's values.
             cursor = psycopg.Cursor(django_cursor.connection)
-            cursor.execute(SEARCH_SETTINGS_SQL, [timeout])
+            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout=timeout))
             cursor.execute(BROWSE_SQL if browsing else SEARCH_SQL, params, prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.
                 return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
-            counted, hits, category_counted, category_facets, tag_counted, tag_facets, corrections, match = row
+            counted, hits, related, category_counted, category_facets, tag_counted, tag_facets, corrections, match = row
             params["match"] = match
-            total = _size(cursor, counted, params)
+            # The nearest items that do not match the words are results too (not in the facets).
+            total = _size(cursor, counted, params) + related
             # A facet with values chosen was counted without its own filter.
             category_total = _size(cursor, category_counted, {**params, "categories": []}) if categories else total
             tag_total = _size(cursor, tag_counted, {**params, "tags": []}) if tags else total
@@ -278,7 +307,8 @@ def _size(cursor: psycopg.Cursor[Any], counted: int, params: dict[str, Any]) -> 
 
 
 def _hit(value: list[Any], query: ParsedQuery) -> Hit:
-    id, name, summary, category, tags, score, words, phrase, name_bonus, prior, snippet, marked = value
+    id, name, summary, category, tags, score, words, phrase, name_bonus, prior, *blend, snippet, marked = value
+    lexical, semantic = blend
     # Name and summary, each marked stemmed and as typed (search.sql).
     names, summaries = (marked[:2], marked[2:]) if marked else ([name], [summary])
     typed = _typed_prefix(query)
@@ -289,7 +319,9 @@ def _hit(value: list[Any], query: ParsedQuery) -> Hit:
         category=category or "",
         tags=tags or [],
         snippet=highlight(snippet or "", typed=typed),
-        score=ScoreParts(score=score, words=words, phrase=phrase, name=name_bonus, prior=prior),
+        score=ScoreParts(
+            score=score, words=words, phrase=phrase, name=name_bonus, prior=prior, lexical=lexical, semantic=semantic
+        ),
         marked_name=highlight(*(text or "" for text in names), typed=typed),
         marked_summary=highlight(*(text or "" for text in summaries), typed=typed),
     )

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 
 from catalog.search.explain import explain_search
+from catalog.search.query import SEMANTIC_WEIGHT
 
 
 class Command(BaseCommand):
@@ -20,9 +21,15 @@ class Command(BaseCommand):
         write(explained.sql + ";")
         write(self.style.MIGRATE_HEADING("-- plan"))
         write(explained.plan)
-        write(self.style.MIGRATE_HEADING("-- results: score = prior * (words + phrase + name)"))
-        write(f"{'':>4} {'name':<40} {'score':>7} {'prior':>6} {'words':>6} {'phrase':>6} {'name':>6}")
+        write(
+            self.style.MIGRATE_HEADING(
+                f"-- results: score = lexical + {SEMANTIC_WEIGHT} * prior * semantic,"
+                " lexical = prior * (words + phrase + name)"
+            )
+        )
+        header = ("score", "lexical", "semantic", "prior", "words", "phrase", "name")
+        write(f"{'':>4} {'name':<40} " + " ".join(f"{part:>8}" for part in header))
         for rank, hit in enumerate(explained.hits, start=1):
             s = hit.score
-            parts = f"{s.score:>7.3f} {s.prior:>6.2f} {s.words:>6.3f} {s.phrase:>6.2f} {s.name:>6.2f}"
-            write(f"{rank:>4} {hit.name:<40} {parts}")
+            parts = (s.score, s.lexical, s.semantic, s.prior, s.words, s.phrase, s.name)
+            write(f"{rank:>4} {hit.name:<40} " + " ".join(f"{part:>8.3f}" for part in parts))

@@ -6,13 +6,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from catalog.search.quality import DEFAULT_PATH, FULL_CATALOG, catalog_database, evaluate, load_judgements, site_search
+from catalog.search.quality import (
+    DEFAULT_PATH,
+    FULL_CATALOG,
+    RANKINGS,
+    catalog_database,
+    evaluate,
+    load_judgements,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Score the site's ranking on the judgement set: success@5 and MRR@10, overall and per kind "
-        "of query, then the worst queries and what they found. The set is written for the whole Debian "
+        "of query, beside words alone and vectors alone; then the worst queries and what they found. "
+        "The set is written for the whole Debian "
         "catalog: with ../shared beside the checkout, it is loaded into a scratch database first."
     )
 
@@ -36,7 +44,9 @@ class Command(BaseCommand):
         scratch = catalog is not None and not current_database
         write(f"catalog: {catalog if scratch else 'the current database'}")
         with catalog_database(catalog) if scratch else nullcontext():  # type: ignore[arg-type]
-            report = evaluate(load_judgements(judgements), site_search)
+            judged = load_judgements(judgements)
+            reports = {name: evaluate(judged, search) for name, search in RANKINGS.items()}
+        report = reports["hybrid"]
         write(f"{len(report.scores)} queries")
         write(f"success@5  {report.success_at_5:.3f}")
         write(f"MRR@10     {report.mrr_at_10:.3f}")
@@ -45,6 +55,16 @@ class Command(BaseCommand):
         for kind, (success, mrr) in report.by_kind().items():
             count = sum(score.judgement.kind == kind for score in report.scores)
             write(f"{kind:<15} {count:>7} {success:>10.3f} {mrr:>8.3f}")
+        write("")
+        write("success@5 / MRR@10 by ranking (hybrid: the site's, lexical: words alone, semantic: vectors alone)")
+        write(f"{'kind':<15} {'queries':>7} " + " ".join(f"{name:>13}" for name in reports))
+        for kind in (*report.by_kind(), "all"):
+            count = sum(kind in ("all", score.judgement.kind) for score in report.scores)
+            cells = []
+            for ranked in reports.values():
+                success, mrr = (ranked.success_at_5, ranked.mrr_at_10) if kind == "all" else ranked.by_kind()[kind]
+                cells.append(f"{f'{success:.3f}/{mrr:.3f}':>13}")
+            write(f"{kind:<15} {count:>7} {' '.join(cells)}")
         if worst > 0:
             write("")
             write(f"Worst {worst}:")

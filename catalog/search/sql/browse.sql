@@ -57,10 +57,11 @@ SELECT
     (SELECT count(*) FROM counted) AS counted,
     -- No query, so no score, snippet or marks: the prior alone.
     ARRAY(
-        SELECT json_build_array(id, name, summary, category, tags, 0, 0, 0, 0, prior, NULL, NULL)
+        SELECT json_build_array(id, name, summary, category, tags, 0, 0, 0, 0, prior, 0, 0, NULL, NULL)
         FROM page
         ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, popularity DESC NULLS LAST, name
     ) AS hits,
+    0 AS related,
     (SELECT count(*) FROM category_facet) AS category_counted,
     ARRAY(
         SELECT json_build_array(category, n) FROM (

@@ -15,6 +15,11 @@
 --   offset, page_size    the page
 --   depth       integer  offset + page_size: how many of the best are needed
 --   count_cap   integer  matches counted (and faceted) at most
+--   vector      text     the query's embedding (pgvector's text form), NULL
+--                        for no semantic ranking (settings, syntax, by name)
+--   neighbours  integer  how many items nearest the vector join the candidates,
+--                        and how many of the best lexical ones the blend reorders
+--   semantic_weight float8  the semantic part's weight in the blend
 --   categories_shown, tags_shown   facet values returned
 --
 -- Matching: every word must match, each in one of its readings: the word as
@@ -162,6 +167,8 @@ query AS (
         -- Every word in one of its readings: what the tiers sort items by (a
         -- match holds them all, unless web-search syntax says "or").
         catalog_tsquery_and(exact || near ORDER BY position) AS words,
+        -- Any word in one of its readings: what a semantic neighbour must hold.
+        catalog_tsquery_or(exact || near ORDER BY position) AS any_word,
         array_agg(exact ORDER BY position) AS exact,
         array_agg(near ORDER BY position) AS near,
         array_agg(idf ORDER BY position) AS idf,
@@ -460,19 +467,90 @@ candidates AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-shown AS (
-    SELECT id FROM candidates ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name
-    OFFSET %(offset)s LIMIT %(page_size)s
+-- Semantic ranking (docs/ranking.md), when a query vector is given and every
+-- word is one the index holds: the vector of a typo or of an unfinished word
+-- means nothing, so such a query ranks by words alone.
+semantic AS (
+    SELECT %(vector)s::vector IS NOT NULL AND NOT EXISTS (SELECT FROM known WHERE documents = 0) AS active
 ),
-page AS (
-    SELECT doc.id, doc.name, doc.summary, doc.description, doc.category, doc.tags, doc.prior, score.*
+-- The items nearest the query's vector, from both halves of the overlay: the
+-- index through its HNSW index (approximate; exact, by reading every vector,
+-- when exhaustive), the pending documents by reading them. The overlay below
+-- drops an indexed item that a pending document supersedes.
+nearest AS (
+    (SELECT indexed.id FROM catalog_searchindex AS indexed
+     WHERE (SELECT active FROM semantic) AND NOT %(exhaustive)s::boolean
+           AND (indexed.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND (indexed.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+     ORDER BY indexed.vector <=> %(vector)s::vector LIMIT %(neighbours)s)
+    UNION ALL
+    (SELECT indexed.id FROM catalog_searchindex AS indexed
+     WHERE (SELECT active FROM semantic) AND %(exhaustive)s::boolean AND indexed.vector IS NOT NULL
+           AND (indexed.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND (indexed.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+     -- An expression the index does not order by: every vector is compared.
+     ORDER BY (indexed.vector <=> %(vector)s::vector) + 0 LIMIT %(neighbours)s)
+    UNION ALL
+    (SELECT pending.item_id FROM catalog_searchpending AS pending
+     WHERE (SELECT active FROM semantic) AND NOT pending.deleted AND pending.vector IS NOT NULL
+           AND (pending.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND (pending.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+     ORDER BY pending.vector <=> %(vector)s::vector LIMIT %(neighbours)s)
+),
+-- The best lexical candidates, as many as the nearest items: with those, the
+-- pool the blend orders. It is the same whatever the page (the statement reads
+-- at least that many candidates), so pages never overlap; results past it
+-- follow in lexical order.
+pooled AS (
+    SELECT id FROM candidates ORDER BY score DESC, name LIMIT %(neighbours)s
+),
+-- The lexical candidates and the nearest items, each with its lexical part
+-- (its score if it matches the words, else 0; a neighbour must hold one of
+-- them at least) and, in the pool, its semantic part (cosine similarity, 0 at
+-- worst). The blend (docs/ranking.md), in the pool: results whose name is the
+-- query or starts with it (a name part) first, in lexical order; then the
+-- others by score = lexical + semantic_weight * prior * semantic. With no
+-- semantic part, this is the lexical ranking exactly.
+blended AS MATERIALIZED (
+    SELECT doc.id, doc.name, doc.summary, doc.description, doc.category, doc.tags, doc.prior,
+           parts.lexical + %(semantic_weight)s::float8 * doc.prior * parts.semantic AS score,
+           parts.lexical, parts.semantic,
+           CASE WHEN parts.is_match THEN score.words ELSE 0 END AS words,
+           CASE WHEN parts.is_match THEN score.phrase_bonus ELSE 0 END AS phrase_bonus,
+           CASE WHEN parts.is_match THEN score.name_bonus ELSE 0 END AS name_bonus,
+           parts.is_match, parts.pooled,
+           parts.pooled AND (SELECT active FROM semantic) AND NOT (parts.is_match AND score.name_bonus > 0) AS blended
     FROM catalog_searchoverlay AS doc
     CROSS JOIN query
     CROSS JOIN LATERAL catalog_search_score(
         doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
         query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+    CROSS JOIN LATERAL (
+        SELECT doc.document @@ query.match AS is_match,
+               CASE WHEN doc.document @@ query.match THEN score.score ELSE 0 END AS lexical,
+               NOT (SELECT active FROM semantic) OR doc.id IN (SELECT id FROM pooled UNION ALL SELECT id FROM nearest)
+                   AS pooled
+    ) AS matching
+    CROSS JOIN LATERAL (
+        SELECT matching.*,
+               CASE WHEN (SELECT active FROM semantic) AND matching.pooled
+                    THEN greatest(0, 1 - (doc.vector <=> %(vector)s::vector)) ELSE 0 END AS semantic
+    ) AS parts
     -- An array, not a join: the ids reach both halves of the overlay as an index condition.
-    WHERE doc.id = ANY ((SELECT array_agg(id) FROM shown)::bigint[])
+    WHERE doc.id = ANY ((SELECT array_agg(id) FROM candidates)::bigint[] || (SELECT array_agg(id) FROM nearest)::bigint[])
+      -- A neighbour that holds none of the words is no result: the nearest
+      -- items are near only relatively (in a small catalog, all are), and a
+      -- result that shares no word with the query cannot show why it is there.
+      AND (parts.is_match OR doc.document @@ query.any_word)
+      AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+      AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+),
+page AS (
+    SELECT *, row_number() OVER (
+        ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, NOT pooled, blended, score DESC, name
+    ) AS rank
+    FROM blended
+    ORDER BY rank OFFSET %(offset)s LIMIT %(page_size)s
 ),
 -- The matches, whatever the filters, read through the same indexes by prior:
 -- inlined into each count below, with that count's filters.
@@ -524,7 +602,7 @@ SELECT
     -- The description's best fragments, and the name and summary, with every match marked.
     ARRAY(
         SELECT json_build_array(
-            id, name, summary, category, tags, score, words, phrase_bonus, name_bonus, prior,
+            id, name, summary, category, tags, score, words, phrase_bonus, name_bonus, prior, lexical, semantic,
             ts_headline(
                 'searchsite_english', left(description, 2000), (SELECT match FROM query),
                 'StartSel=' || chr(57344) || ', StopSel=' || chr(57345)
@@ -545,8 +623,10 @@ SELECT
             )
         )
         FROM page
-        ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name
+        ORDER BY rank
     ) AS hits,
+    -- Nearest items that do not match the words: results beyond the matches counted.
+    (SELECT count(*) FROM blended WHERE NOT is_match) AS related,
     (SELECT count(*) FROM category_facet) AS category_counted,
     -- Each facet's most frequent values, and its chosen ones whatever their rank.
     ARRAY(

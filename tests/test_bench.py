@@ -287,3 +287,26 @@ def test_a_database_is_reused_only_after_a_complete_run(bench_database: str, tmp
     # Reused, and not recorded again: a run that stops here leaves a database the next run rebuilds.
     rebuilt, reused = database.prepare(bench_database, catalog)
     assert not reused and rebuilt.items == len(CORPUS)
+
+
+@pytest.mark.usefixtures("corpus")
+class TestSemanticCost:
+    def test_embeds_every_item_and_builds_a_second_hnsw_index_then_drops_it(self) -> None:
+        from bench.semantic import embedding_seconds, hnsw_build
+
+        items, seconds = embedding_seconds()
+        build, size, vectors = hnsw_build()
+
+        assert items == len(CORPUS) and seconds > 0
+        assert build > 0 and size > 0 and vectors >= len(CORPUS) * 4 * 256  # float4s
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'bench_vector_hnsw'")
+            assert cursor.fetchone() == (0,)
+
+    def test_times_each_query_both_ways_by_kind(self) -> None:
+        from bench.semantic import latencies
+
+        timed = latencies(["vlc", "web browser"], rounds=2)
+
+        assert set(timed) == {"common word", "all"}
+        assert [(lexical.samples, hybrid.samples) for lexical, hybrid in timed.values()] == [(4, 4), (4, 4)]

@@ -122,14 +122,18 @@ def vectors_update(connection: psycopg.Connection[Any], *, progress: bool = Fals
     """
     register_vector(connection)  # numpy arrays in and out of vector columns, binary for COPY
     with connection.transaction(), connection.cursor() as cursor:
-        cursor.execute(STALE_SQL)
-        stale = cursor.fetchall()
-        if not stale:
+        cursor.execute(f"SELECT count(*) FROM ({STALE_SQL}) AS stale")
+        (total,) = cursor.fetchone()  # type: ignore[misc]
+        if not total:
             return 0
         cursor.execute(CREATE_STAGING_SQL)
-        with tqdm(total=len(stale), desc="embedding", unit=" items", disable=None if progress else True) as bar:
-            for start in range(0, len(stale), BATCH_SIZE):
-                batch = stale[start : start + BATCH_SIZE]
+        # Read in batches from a server-side cursor: a million names and summaries stay on the server.
+        with (
+            connection.cursor(name="catalog_stale_vectors") as stale,
+            tqdm(total=total, desc="embedding", unit=" items", disable=None if progress else True) as bar,
+        ):
+            stale.execute(STALE_SQL)
+            while batch := stale.fetchmany(BATCH_SIZE):
                 vectors = embed([item_text(name, summary) for _, name, summary, _ in batch])
                 _copy(cursor, ((id, digest, vector) for (id, _, _, digest), vector in zip(batch, vectors, strict=True)))
                 bar.update(len(batch))

@@ -4,7 +4,8 @@ A search is parse -> one statement -> hydrate. Parsing splits the text into
 words and notices web-search syntax (quotes, ``-word``, ``or``); the statement
 (``sql/search.sql``) expands the words (stems, synonyms, completions, typo
 corrections, words joined or split), matches, ranks with ``catalog_search_score``
-(``sql/search_score.sql``), marks the matches in the page's names, summaries
+(``sql/search_score.sql``), blends in the items nearest the query's vector
+(embedding.py; docs/ranking.md), marks the matches in the page's names, summaries
 and snippets, counts and facets; hydrating turns its row into ``SearchResult``.
 Only a count that reaches ``COUNT_CAP`` asks PostgreSQL once more, for its
 estimate. With no words but a filter, ``sql/browse.sql`` lists the filtered

@@ -51,7 +51,7 @@ class TestEditedItems:
         assert pending.vector is None
         assert [hit.name for hit in document_search(text="zebras").hits] == ["evince"]
 
-    def test_the_refreshers_step_recomputes_only_the_edited_items_then_the_refresh_indexes_them(self) -> None:
+    def test_the_refreshers_step_recomputes_only_the_edited_items_then_the_refresh_serves_them(self) -> None:
         Item.objects.filter(name="evince").update(summary="Document viewer for the desktop, now with zebras")
 
         written = vectors_update(connection.connection)
@@ -59,6 +59,8 @@ class TestEditedItems:
 
         expected = embed([item_text("evince", "Document viewer for the desktop, now with zebras")])[0]
         assert written == 1
+        assert np.asarray(SearchOverlay.objects.get(name="evince").vector) == pytest.approx(expected, abs=1e-6)
+        refresh(compact=True)
         assert np.asarray(SearchIndex.objects.get(name="evince").vector) == pytest.approx(expected, abs=1e-6)
 
     def test_an_edit_of_the_description_keeps_the_vector(self) -> None:
@@ -84,8 +86,8 @@ def test_the_worker_embeds_an_edited_item_before_it_refreshes(tmp_path: Path) ->
         Item.objects.filter(name="gadget").update(summary=new_summary)
 
         def reindexed() -> bool:
-            """the index holds the vector of the new summary"""
-            vector = SearchIndex.objects.get(name="gadget").vector
+            """the search reads the vector of the new summary"""
+            vector = SearchOverlay.objects.get(name="gadget").vector
             return vector is not None and np.allclose(vector, expected, atol=1e-6)
 
         wait_until(reindexed)

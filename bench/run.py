@@ -129,8 +129,10 @@ def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path
     backlog = fresh["backlog"]
     print(
         f"  edit commit {fresh['edit_commit_ms']:.1f} ms, searchable {fresh['visible_ms']:.2f} ms after; "
-        f"{backlog['items']:,} pending: stored overlay p95 {ms(backlog['stored_overlay']['p95'])} | live "
-        f"{ms(backlog['live_overlay']['p95'])}; the worker's refresh ({fresh['refresh_kind']}) "
+        f"search p95 {ms(backlog['none_pending']['p95'])} with none pending, {ms(backlog['stored_overlay']['p95'])} "
+        f"with {backlog['items']:,} | computing them per query {ms(backlog['live_overlay']['p95'])} "
+        f"({backlog['live_timeouts']} timeouts); the worker's refresh of {freshness.MERGED:,} "
+        f"({fresh['refresh_kind']}) "
         f"{fresh['refresh_seconds']:.1f} s | compaction {fresh['compaction_seconds']:.1f} s"
     )
     return {

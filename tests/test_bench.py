@@ -105,8 +105,10 @@ def size_result(http_p95: float, *, judgements: dict[str, Any] | None = None) ->
         "backlog": {
             "items": 1000,
             "edit_seconds": 0.25,
+            "none_pending": latency(1.0, 1.6, 3.0),
             "stored_overlay": latency(1.0, 2.0, 3.0),
             "live_overlay": latency(100.0, 200.0, 300.0),
+            "live_timeouts": 2,
         },
         "refresh_seconds": 1.5,
         "refresh_kind": "merge",
@@ -156,6 +158,7 @@ class TestReport:
         assert "### Targets at 1M" in markdown
         assert "| rare term | 50.0 | **not met** | 31.25 | **not met** |" in markdown
         assert "Import of 1,000,000 items: 1 s (<= 60 s): met." in markdown
+        assert "Search p95 with 1,000 edits pending: 1.25x that with none (<= 1.2x): **not met**." in markdown
 
     def test_judgements_measured_or_skipped(self, results: dict[str, Any]) -> None:
         markdown = report.render(results)
@@ -167,8 +170,17 @@ class TestReport:
         markdown = report.render(results)
 
         assert "| rare term | 9.00 (4.00) | 2.00 (1.60) |" in markdown
-        assert "| 10k | 1,000 | 0.25 | 1.00 / 2.00 | 100 / 200 |" in markdown
+        assert "| 10k | 1,000 | 0.25 | 1.00 / 1.60 | 1.00 / 2.00 | 1.25 | 100 / 200 | 2 |" in markdown
         assert "| `library` | page 50 | 1,234 | 7 results |" in markdown
+
+    def test_a_backlog_timed_without_its_baseline_says_so(self, results: dict[str, Any]) -> None:
+        for key in ("none_pending", "live_timeouts"):
+            del results["sizes"]["1000000"]["backlog"][key]
+
+        markdown = report.render(results)
+
+        assert "| 1M | 1,000 | 0.25 | - | 1.00 / 2.00 | - | 100 / 200 | - |" in markdown
+        assert "edits pending" not in markdown
 
     def test_the_refresh_kinds_and_the_load_curve(self, results: dict[str, Any]) -> None:
         markdown = report.render(results)

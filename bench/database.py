@@ -29,8 +29,10 @@ PREFIX = "searchsite_bench_"
 # (models, migrations, the views and their indexes, the importer, the refresh).
 BUILD_CODE = ROOT / "catalog"
 BUILD_CODE_SUFFIXES = {".py", ".sql"}
-# For the bulk index build only: GIN builds sort their entries in this much memory.
-BUILD_MAINTENANCE_WORK_MEM = "1GB"
+# For the bulk index build only: GIN builds sort their entries in this much
+# memory, and pgvector builds its HNSW graph in it (about 1.4 GB at a million
+# 256-dimension vectors; past it the build goes on slower, on disk).
+BUILD_MAINTENANCE_WORK_MEM = "2GB"
 # After the checkpoint, long enough for autovacuum to visit the tables just built.
 SETTLE_SECONDS = 30
 

@@ -53,9 +53,11 @@ MARK_STOP = "\ue001"
 SORTS = ("relevance", "name")
 # Per search, as settings of its transaction: no parallel workers (they cost
 # more to start than these scans save, and a search on two cores must not take
-# three; they also start for tiers the statement skips); a plan made for the
-# search's own values (a generic plan, blind to them, ran 20-50% slower at a
-# million items); and a bound on what one search may cost (conf.search_timeout_ms).
+# three; they also start for tiers the statement skips); a plan made for each
+# search, when the overlay's pending edits are what they are now (a generic
+# plan, cached while none were pending, scans them all for every candidate once
+# thousands are: docs/benchmarks.md); and a bound on what one search may cost
+# (conf.search_timeout_ms).
 # The HNSW scan keeps as many candidates as the neighbours asked for (its
 # default, 40, would cap them), and scans on past a filter's misses.
 SEARCH_SETTINGS_SQL = (

@@ -74,11 +74,14 @@ alternative AS (
               AND length(word) BETWEEN length(known.word) - known.edits AND length(known.word) + known.edits
             UNION
             -- Two neighbouring letters swapped: one typo, two edits for levenshtein.
-            SELECT word, documents, 1 FROM catalog_searchword
-            WHERE word IN (
-                SELECT overlay(known.word PLACING substr(known.word, i + 1, 1) || substr(known.word, i, 1) FROM i FOR 2)
-                FROM generate_series(1, length(known.word) - 1) AS i
-            )
+            -- Looked up by index for each swap (as split's words are, below).
+            SELECT swapped.word, swapped.documents, 1
+            FROM generate_series(1, length(known.word) - 1) AS i
+            CROSS JOIN LATERAL (
+                SELECT word, documents FROM catalog_searchword
+                WHERE word = overlay(known.word PLACING substr(known.word, i + 1, 1) || substr(known.word, i, 1) FROM i FOR 2)
+                LIMIT 1
+            ) AS swapped
         ) AS nearby
         WHERE distance BETWEEN 1 AND known.edits AND word <> known.word
         ORDER BY distance, documents DESC, word LIMIT 10
@@ -91,7 +94,10 @@ joined AS (
     SELECT first.position, first.word || ' ' || second.word AS typed, vocabulary.word AS correction
     FROM known AS first
     JOIN known AS second ON second.position = first.position + 1
-    JOIN catalog_searchword AS vocabulary ON vocabulary.word = first.word || second.word
+    -- Looked up by index (LIMIT 1, as in split below).
+    CROSS JOIN LATERAL (
+        SELECT word, documents FROM catalog_searchword WHERE word = first.word || second.word LIMIT 1
+    ) AS vocabulary
     WHERE vocabulary.documents > least(first.documents, second.documents) AND %(websearch)s::text IS NULL
 ),
 -- A word typed as one that the vocabulary lacks or holds far more rarely than

@@ -18,8 +18,9 @@ MINIMUM_VERSION = 15
 # unaccent: the text-search configurations; fuzzystrmatch: levenshtein() for
 # typo corrections; pg_trgm: migration 0001 creates it (the search no longer
 # reads trigrams): all three are in PostgreSQL's contrib. vector (pgvector, not
-# contrib): the item vectors and their HNSW index (semantic ranking).
-REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "fuzzystrmatch", "vector")
+# contrib): the item vectors and their HNSW index (semantic ranking). btree_gin
+# (contrib): the category as a key of the documents' GIN indexes (index.py).
+REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "fuzzystrmatch", "vector", "btree_gin")
 
 
 def database_errors(*, alias: str, vendor: str, version: int, available: Iterable[str]) -> list[CheckMessage]:

@@ -316,7 +316,7 @@ class TestDatabaseCheck:
         def ids(**reported: Any) -> list[tuple[str | None, str]]:
             return [(error.id, error.msg) for error in database_errors(alias="default", **reported)]
 
-        everything = ["pg_trgm", "unaccent", "fuzzystrmatch", "vector"]
+        everything = ["pg_trgm", "unaccent", "fuzzystrmatch", "vector", "btree_gin"]
         assert ids(vendor="postgresql", version=180001, available=everything) == []
         assert ids(vendor="postgresql", version=140012, available=everything) == [
             ("catalog.E001", "database 'default' is PostgreSQL 14; searchsite needs PostgreSQL 15 or later")
@@ -325,5 +325,5 @@ class TestDatabaseCheck:
             ("catalog.E001", "database 'default' is sqlite; searchsite needs PostgreSQL 15 or later")
         ]
         assert ids(vendor="postgresql", version=150000, available=["pg_trgm"]) == [
-            ("catalog.E002", "database 'default' lacks the extension(s) unaccent, fuzzystrmatch, vector")
+            ("catalog.E002", "database 'default' lacks the extension(s) unaccent, fuzzystrmatch, vector, btree_gin")
         ]

@@ -83,6 +83,17 @@ class TestCatalogImport:
         assert not SearchRefreshRequest.objects.exists()
         assert index_status().pending_changes == 0
 
+    def test_an_import_leaves_statistics_of_what_it_loaded(self, tmp_path: Path) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(importer.ANALYZE_SQL)  # every table analyzed empty, as a test's truncation leaves them
+
+            catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
+
+            cursor.execute(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN ('catalog_item', 'catalog_itemvector')"
+            )
+            assert dict(cursor.fetchall()) == {"catalog_item": len(CORPUS), "catalog_itemvector": len(CORPUS)}
+
     def test_edits_after_an_import_in_the_same_transaction_are_searchable_at_once(self, tmp_path: Path) -> None:
         catalog_import(path=write_catalog(tmp_path / "c.jsonl.gz", CORPUS))
         refresh()

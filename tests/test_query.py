@@ -213,7 +213,7 @@ class TestOnTheDemoCatalog:
 
         plans = explain_search(text="web browser").plan
 
-        assert "Bitmap Index Scan on searchindex_doc_mid_gin" in plans
+        assert "Bitmap Index Scan on searchindex_catdoc_mid_gin" in plans
         assert "catalog_searchpending" in plans
         # No document is computed per query: the tables it is built from are not read
         # (catalog_item only through its name index, for the exact-name lookup).
@@ -281,7 +281,7 @@ class TestRankSafety:
 
         assert "Bitmap Index Scan on searchindex_name_top_gin" in plan
         # Counting reads every band; ranking stopped before the low one.
-        low = [line for line in plan.splitlines() if "Bitmap Index Scan on searchindex_doc_low_gin" in line]
+        low = [line for line in plan.splitlines() if "Bitmap Index Scan on searchindex_catdoc_low_gin" in line]
         assert ["(never executed)" in line for line in low] == [True, False]
 
     def test_web_search_syntax_ranks_every_match(self, db: None) -> None:

@@ -122,8 +122,17 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
             GinIndex(fields=["short_words"], name="searchindex_short_top_gin", fastupdate=False, condition=TOP_BAND),
             GinIndex(fields=["short_words"], name="searchindex_short_mid_gin", fastupdate=False, condition=MIDDLE_BAND),
             GinIndex(fields=["short_words"], name="searchindex_short_low_gin", fastupdate=False, condition=LOW_BAND),
+            # The category a key too (btree_gin): a category filter narrows the
+            # postings before the rows are read, instead of discarding rows read
+            # (the count of `library` in libs at 1M: 1,005 to 316 ms); a search
+            # with no filter reads the document's key alone.
             *(
-                GinIndex(fields=["document"], name=f"searchindex_doc_{band}_gin", fastupdate=False, condition=q)
+                GinIndex(
+                    fields=["category", "document"],
+                    name=f"searchindex_catdoc_{band}_gin",
+                    fastupdate=False,
+                    condition=q,
+                )
                 for band, q in PRIOR_BANDS.items()
             ),
             # Semantic ranking's nearest neighbours (search.sql), by cosine distance.

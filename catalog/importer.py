@@ -100,7 +100,7 @@ def catalog_import(*, path: Path, progress: bool = False) -> ImportReport:
         # Statistics of what it loaded, for the plans of the refresh it asks for:
         # left to autovacuum, a table last analyzed empty still looks empty, and
         # the refresh joins it row by row (the whole catalog's took 22 minutes
-        # instead of 4 in the suite, its vectors' table "empty" at 9,106 pages).
+        # instead of about 3 in the suite, its vectors' table "empty" at 9,106 pages).
         raw.execute(ANALYZE_SQL)
         # Dropped now, not on commit: an enclosing transaction may import again,
         # or edit, and its edits must go through the triggers as usual.
@@ -317,9 +317,6 @@ TAG_LINK_SQL = [
 # of a check (at commit) or an index insertion per row. Unique indexes stay: the
 # upserts need them. Only when empty: dropping takes an exclusive lock, which
 # would stop everyone reading a catalog in use. Each row: (drop, restore).
-# The tables an import fills, which the search document joins (search_document.sql).
-ANALYZE_SQL = "ANALYZE catalog_category, catalog_tag, catalog_item, catalog_itemtag, catalog_itemvector"
-
 FIRST_LOAD_DROPS_SQL = """
     WITH loaded (tab) AS (VALUES ('catalog_item'::regclass), ('catalog_itemtag'::regclass))
     SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname),
@@ -331,6 +328,9 @@ FIRST_LOAD_DROPS_SQL = """
     FROM pg_index JOIN loaded ON indrelid = tab
     WHERE NOT indisunique AND NOT EXISTS (SELECT FROM catalog_item)
 """
+
+# The tables an import fills, which the search document joins (search_document.sql).
+ANALYZE_SQL = "ANALYZE catalog_category, catalog_tag, catalog_item, catalog_itemtag, catalog_itemvector"
 
 
 def _upsert(cursor: Any, *, records: int) -> ImportReport:

@@ -34,7 +34,7 @@ def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.ClientCursor(django_cursor.connection)
         sql = cursor.mogrify(SEARCH_SQL, params)
-        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout="0"))
+        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(timeout="0"))
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         plan = "\n".join(line for (line,) in cursor.fetchall())
         transaction.set_rollback(True)

@@ -58,8 +58,7 @@ SORTS = ("relevance", "name")
 # plan, cached while none were pending, scans them all for every candidate once
 # thousands are: docs/benchmarks.md); and a bound on what one search may cost
 # (conf.search_timeout_ms).
-# The HNSW scan keeps as many candidates as the neighbours asked for (its
-# default, 40, would cap them), and scans on past a filter's misses.
+# The HNSW scan keeps HNSW_CANDIDATES and scans on past a filter's misses.
 SEARCH_SETTINGS_SQL = (
     "SELECT set_config('max_parallel_workers_per_gather', '0', true),"
     " set_config('plan_cache_mode', 'force_custom_plan', true), set_config('statement_timeout', %s, true),"
@@ -70,6 +69,9 @@ SEARCH_SETTINGS_SQL = (
 # blend reorders; and the weight of similarity in the blend, set on the judgement set.
 NEIGHBOURS = 40
 SEMANTIC_WEIGHT = 1.5
+# The candidates an HNSW scan keeps (hnsw.ef_search): as many as the neighbours
+# asked for; fewer would cap them. More find fewer false neighbours, slower.
+HNSW_CANDIDATES = NEIGHBOURS
 # Words beyond these are ignored, as Meilisearch does: no one types more.
 MAX_TERMS = 10
 # Quotes, a leading minus or the word "or": the user writes web-search syntax.
@@ -227,9 +229,9 @@ def search_params(
     }
 
 
-def settings_params(params: dict[str, Any], *, timeout: str) -> list[str]:
-    """The parameters of SEARCH_SETTINGS_SQL for a search with these parameters."""
-    return [timeout, str(params["neighbours"])]
+def settings_params(*, timeout: str) -> list[str]:
+    """The parameters of SEARCH_SETTINGS_SQL: a search's time limit (milliseconds, "0" for none)."""
+    return [timeout, str(HNSW_CANDIDATES)]
 
 
 def document_search(
@@ -266,7 +268,7 @@ def document_search(
             # Bound and prepared on the server: parsed once per connection (psycopg
             # prepares it on its fifth run), planned for each search's values.
             cursor = psycopg.Cursor(django_cursor.connection)
-            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout=timeout))
+            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(timeout=timeout))
             cursor.execute(BROWSE_SQL if browsing else SEARCH_SQL, params, prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.

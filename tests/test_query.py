@@ -278,7 +278,7 @@ class TestRankSafety:
     def test_a_common_word_skips_the_low_tiers(self, db: None) -> None:
         plan = explain_search(text="python").plan
 
-        assert "Bitmap Index Scan on searchindex_name_top_gin" in plan
+        assert "Bitmap Index Scan on searchindex_catname_top_gin" in plan
         # Counting reads every band; ranking stopped before the low one.
         low = [line for line in plan.splitlines() if "Bitmap Index Scan on searchindex_catdoc_low_gin" in line]
         assert ["(never executed)" in line for line in low] == [True, False]

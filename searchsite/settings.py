@@ -94,6 +94,11 @@ else:
 if replica_url := os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES[REPLICA] = dj_database_url.parse(replica_url, conn_max_age=60, conn_health_checks=True)
     DATABASE_ROUTERS = ["searchsite.routers.SearchReplicaRouter"]
+# Prepared statements, which Django turns off for poolers' sake: the search
+# statement is planned once per connection (catalog/search/query.py, PLANNING).
+# Django's own queries bind on the client, and psycopg never prepares those.
+for database in DATABASES.values():
+    database.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 # pgviews rebuilds changed views after every migrate, under an exclusive lock;
 # a deployment can make that a step of its own (`sync_pgviews --force`, see docs/extending.md).
 MATERIALIZED_VIEWS_DISABLE_SYNC_ON_MIGRATE = os.environ.get("MATERIALIZED_VIEWS_DISABLE_SYNC_ON_MIGRATE", "0") == "1"

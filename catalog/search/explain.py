@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -27,15 +28,30 @@ class ExplainedSearch:
 
 
 def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
-    """EXPLAIN (ANALYZE, BUFFERS) the search statement as the site runs it, and the page it gives."""
+    """EXPLAIN (ANALYZE, BUFFERS) the search statement as the site runs it, and the page it gives.
+
+    As the site runs it: prepared, so that the plan is the one the connection
+    caches (query.PLANNING), not one made for the values pasted in.
+    """
     params = search_params(parse(text), page=page, categories=(), tags=(), sort="relevance")
     hits = document_search(text=text, page=page).hits
+    names = list(dict.fromkeys(_PARAMETER.findall(SEARCH_SQL)))
     # ANALYZE runs the statement: inside a transaction that is rolled back.
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.ClientCursor(django_cursor.connection)
         sql = cursor.mogrify(SEARCH_SQL, params)
-        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(timeout="0"))
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-        plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(filtered=False, timeout="0"))
+        cursor.execute(f"PREPARE explained AS {_PARAMETER.sub(lambda m: f'${names.index(m[1]) + 1}', SEARCH_SQL)}")
+        try:
+            with transaction.atomic():  # a savepoint: if EXPLAIN fails, DEALLOCATE still runs
+                arguments = cursor.mogrify(", ".join(f"%({name})s" for name in names), params)
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained({arguments})")
+                plan = "\n".join(line for (line,) in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE explained")  # PREPARE outlives the transaction
         transaction.set_rollback(True)
     return ExplainedSearch(sql=sql, plan=plan, hits=hits)
+
+
+# A named parameter of the statement (psycopg's %(name)s): PREPARE numbers them.
+_PARAMETER = re.compile(r"%\((\w+)\)s")

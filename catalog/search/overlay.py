@@ -4,7 +4,7 @@ A concurrent refresh recomputes every row (minutes at a million items), so
 edits cannot wait for it. The triggers (triggers.py) store each edited item's
 new document in ``SearchPending``, indexed like the materialized view;
 ``SearchOverlay`` is what every search queries: index scans of both halves and
-a filter against a hash of the pending ids, whatever the backlog. No document
+an index lookup of each candidate among the pending ids, whatever the backlog. No document
 is computed at query time.
 """
 

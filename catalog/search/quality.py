@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.test.utils import override_settings
 
 from catalog.search.embedding import query_vector
-from catalog.search.query import HNSW_CANDIDATES, document_search
+from catalog.search.query import NEIGHBOURS, document_search
 
 DEFAULT_PATH = Path(__file__).with_name("judgements.json")
 # Written like the first, never used to tune the ranking: does it generalise?
@@ -121,7 +121,7 @@ NEAREST_SQL = "SELECT name FROM catalog_searchindex ORDER BY vector <=> %s::vect
 def semantic_search(text: str) -> list[str]:
     """Semantic ranking alone: the items nearest the query's vector, nothing else."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_CANDIDATES)])
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(NEIGHBOURS)])
         cursor.execute(NEAREST_SQL, [query_vector(text), TOP])
         return [name for (name,) in cursor.fetchall()]
 

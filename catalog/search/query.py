@@ -53,25 +53,30 @@ MARK_STOP = "\ue001"
 SORTS = ("relevance", "name")
 # Per search, as settings of its transaction: no parallel workers (they cost
 # more to start than these scans save, and a search on two cores must not take
-# three; they also start for tiers the statement skips); a plan made for each
-# search, when the overlay's pending edits are what they are now (a generic
-# plan, cached while none were pending, scans them all for every candidate once
-# thousands are: docs/benchmarks.md); and a bound on what one search may cost
-# (conf.search_timeout_ms).
-# The HNSW scan keeps HNSW_CANDIDATES and scans on past a filter's misses.
+# three; they also start for tiers the statement skips); how it is planned
+# (PLANNING); and a bound on what one search may cost (conf.search_timeout_ms).
+# The HNSW scan keeps as many candidates as the neighbours asked for (its
+# default, 40, would cap them), and scans on past a filter's misses.
 SEARCH_SETTINGS_SQL = (
     "SELECT set_config('max_parallel_workers_per_gather', '0', true),"
-    " set_config('plan_cache_mode', 'force_custom_plan', true), set_config('statement_timeout', %s, true),"
+    " set_config('plan_cache_mode', %s, true), set_config('enable_seqscan', %s, true),"
+    " set_config('statement_timeout', %s, true),"
     " set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
 )
+# Planning the statement takes longer (25-35 ms at a million items) than most
+# searches take to run, so a search with no filter runs a plan cached for the
+# connection. Seq scans off, that plan reads the pending documents by index
+# whatever their number when it was made (the overlay's lookups,
+# search_overlay.sql): one cached while none were pending stays fast with
+# thousands. A filter is planned for its values, which the category key of
+# the GIN indexes needs (a cached plan cannot use an unknown array as a key),
+# as is browsing (docs/benchmarks.md).
+PLANNING = {"cached": ("force_generic_plan", "off"), "each": ("force_custom_plan", "on")}
 # Semantic ranking (docs/ranking.md): the items nearest the query's vector that
 # join the lexical candidates, with as many of the best of those the pool the
 # blend reorders; and the weight of similarity in the blend, set on the judgement set.
 NEIGHBOURS = 40
 SEMANTIC_WEIGHT = 1.5
-# The candidates an HNSW scan keeps (hnsw.ef_search): as many as the neighbours
-# asked for; fewer would cap them. More find fewer false neighbours, slower.
-HNSW_CANDIDATES = NEIGHBOURS
 # Words beyond these are ignored, as Meilisearch does: no one types more.
 MAX_TERMS = 10
 # Quotes, a leading minus or the word "or": the user writes web-search syntax.
@@ -229,9 +234,9 @@ def search_params(
     }
 
 
-def settings_params(*, timeout: str) -> list[str]:
-    """The parameters of SEARCH_SETTINGS_SQL: a search's time limit (milliseconds, "0" for none)."""
-    return [timeout, str(HNSW_CANDIDATES)]
+def settings_params(*, filtered: bool, timeout: str) -> list[str]:
+    """The parameters of SEARCH_SETTINGS_SQL: PLANNING by filter (browsing has one), the time limit ("0": none)."""
+    return [*PLANNING["each" if filtered else "cached"], timeout, str(NEIGHBOURS)]
 
 
 def document_search(
@@ -265,10 +270,10 @@ def document_search(
             connections[using].cursor() as django_cursor,
             django_cursor.db.wrap_database_errors,  # psycopg's errors as Django's, as for any query
         ):
-            # Bound and prepared on the server: parsed once per connection (psycopg
-            # prepares it on its fifth run), planned for each search's values.
+            # Bound and prepared on the server: parsed once per connection, and
+            # planned once too unless it filters (PLANNING).
             cursor = psycopg.Cursor(django_cursor.connection)
-            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(timeout=timeout))
+            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(filtered=bool(categories or tags), timeout=timeout))
             cursor.execute(BROWSE_SQL if browsing else SEARCH_SQL, params, prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.

@@ -6,25 +6,30 @@
 --
 -- {columns} is the document's column list after id (catalog/search/index.py).
 
--- Indexed documents of items with no pending change: an anti-join, so the
--- planner probes the pending ids by index for a tier's few matches and hashes
--- them for many. (NOT IN built a hash of every pending row for each of the
--- search's dozen reads of this view: 10 ms each with 10,000 pending at a
--- million items, a rare word 4x slower; this way 10,000 pending cost nothing
--- measurable, docs/benchmarks.md.)
+-- Indexed documents of items with no pending change. Each is looked up among
+-- the pending ids by index: OFFSET 0 keeps the check a subplan run per row,
+-- so no join strategy is chosen from the planner's guess of the backlog. (A
+-- plan cached while nothing was pending took the table for empty and scanned
+-- it for each candidate: seconds once thousands were pending; an anti-join
+-- chosen for many pending hashed every match before a LIMIT could stop it;
+-- NOT IN hashed every pending row for each of the search's dozen reads of this
+-- view. docs/benchmarks.md.)
 SELECT id, {columns}
 FROM catalog_searchindex AS indexed
-WHERE NOT EXISTS (SELECT FROM catalog_searchpending AS pending WHERE pending.item_id = indexed.id)
+WHERE NOT EXISTS (SELECT FROM catalog_searchpending AS pending WHERE pending.item_id = indexed.id OFFSET 0)
 
 UNION ALL
 
 -- Pending documents; a deleted item's pending row has none, so it disappears.
 -- An item edited by several transactions since the refresh shows its latest
--- version (the triggers lock the item, so versions follow commit order).
+-- version (the triggers lock the item, so versions follow commit order),
+-- looked up the same way: the row comparison is a range of the (item_id,
+-- version) index alone.
 SELECT item_id AS id, {columns}
 FROM catalog_searchpending AS pending
 WHERE NOT pending.deleted
   AND NOT EXISTS (
       SELECT FROM catalog_searchpending AS newer
-      WHERE newer.item_id = pending.item_id AND newer.version > pending.version
+      WHERE newer.item_id = pending.item_id AND (newer.item_id, newer.version) > (pending.item_id, pending.version)
+      OFFSET 0
   )

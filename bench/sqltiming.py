@@ -30,10 +30,7 @@ def capture(**search: Any) -> list[Statement]:
 
     options = {key: search[key] for key in ("categories", "tags") if key in search}
     params = search_params(parse(search["text"]), page=search.get("page", 1), sort="relevance", **options)
-    statements: list[Statement] = [
-        (SEARCH_SETTINGS_SQL, settings_params(filtered=bool(params["categories"] or params["tags"]), timeout="0")),
-        (SEARCH_SQL, params),
-    ]
+    statements: list[Statement] = [(SEARCH_SETTINGS_SQL, settings_params(params, timeout="0")), (SEARCH_SQL, params)]
     with connection.cursor() as cursor:
         cursor.execute(SEARCH_SQL, params)
         row = cursor.fetchone()

@@ -18,6 +18,12 @@ from catalog.search.query import (
     settings_params,
 )
 
+# The statement's named parameters (psycopg's %(name)s) in order, and the
+# statement numbering them ($1, ...), as PREPARE takes it.
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+_NAMES = list(dict.fromkeys(_PARAMETER.findall(SEARCH_SQL)))
+_PREPARED_SQL = _PARAMETER.sub(lambda match: f"${_NAMES.index(match[1]) + 1}", SEARCH_SQL)
+
 
 @dataclass(frozen=True)
 class ExplainedSearch:
@@ -35,23 +41,18 @@ def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
     """
     params = search_params(parse(text), page=page, categories=(), tags=(), sort="relevance")
     hits = document_search(text=text, page=page).hits
-    names = list(dict.fromkeys(_PARAMETER.findall(SEARCH_SQL)))
     # ANALYZE runs the statement: inside a transaction that is rolled back.
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.ClientCursor(django_cursor.connection)
         sql = cursor.mogrify(SEARCH_SQL, params)
-        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(filtered=False, timeout="0"))
-        cursor.execute(f"PREPARE explained AS {_PARAMETER.sub(lambda m: f'${names.index(m[1]) + 1}', SEARCH_SQL)}")
+        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout="0"))
+        cursor.execute(f"PREPARE explained AS {_PREPARED_SQL}")
         try:
             with transaction.atomic():  # a savepoint: if EXPLAIN fails, DEALLOCATE still runs
-                arguments = cursor.mogrify(", ".join(f"%({name})s" for name in names), params)
+                arguments = cursor.mogrify(", ".join(f"%({name})s" for name in _NAMES), params)
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained({arguments})")
                 plan = "\n".join(line for (line,) in cursor.fetchall())
         finally:
             cursor.execute("DEALLOCATE explained")  # PREPARE outlives the transaction
         transaction.set_rollback(True)
     return ExplainedSearch(sql=sql, plan=plan, hits=hits)
-
-
-# A named parameter of the statement (psycopg's %(name)s): PREPARE numbers them.
-_PARAMETER = re.compile(r"%\((\w+)\)s")

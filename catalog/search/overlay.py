@@ -4,8 +4,8 @@ A concurrent refresh recomputes every row (minutes at a million items), so
 edits cannot wait for it. The triggers (triggers.py) store each edited item's
 new document in ``SearchPending``, indexed like the materialized view;
 ``SearchOverlay`` is what every search queries: index scans of both halves and
-an index lookup of each candidate among the pending ids, whatever the backlog. No document
-is computed at query time.
+an index lookup of each candidate among the pending ids, whatever the backlog.
+No document is computed at query time.
 """
 
 from django.contrib.postgres.indexes import GinIndex

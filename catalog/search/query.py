@@ -234,8 +234,9 @@ def search_params(
     }
 
 
-def settings_params(*, filtered: bool, timeout: str) -> list[str]:
+def settings_params(params: dict[str, Any], *, timeout: str) -> list[str]:
     """The parameters of SEARCH_SETTINGS_SQL: PLANNING by filter (browsing has one), the time limit ("0": none)."""
+    filtered = bool(params["categories"] or params["tags"])
     return [*PLANNING["each" if filtered else "cached"], timeout, str(NEIGHBOURS)]
 
 
@@ -273,7 +274,7 @@ def document_search(
             # Bound and prepared on the server: parsed once per connection, and
             # planned once too unless it filters (PLANNING).
             cursor = psycopg.Cursor(django_cursor.connection)
-            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(filtered=bool(categories or tags), timeout=timeout))
+            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout=timeout))
             cursor.execute(BROWSE_SQL if browsing else SEARCH_SQL, params, prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -313,9 +314,27 @@ class TestRankSafety:
         low = [line for line in plan.splitlines() if "Bitmap Index Scan on searchindex_catdoc_low_gin" in line]
         assert len([line for line in low if "(never executed)" not in line]) == 1 < len(low)
 
+    def test_each_tier_is_skipped_on_its_own_bound(self, db: None) -> None:
+        # "database": the best 40 found, no other match in the top band (bound
+        # 0.45 a unit of prior) could join them, but one in the low band's short
+        # fields (0.96) still could: the first tier is skipped, the later one read.
+        read = _tiers_read(explain_search(text="database").plan)
+
+        assert read["short_low"] and not read["elsewhere_top"]
+
     def test_web_search_syntax_ranks_every_match(self, db: None) -> None:
         for text in ('"web browser"', "editor -emacs", "vim or emacs"):
             assert _ranked(text, {}, exhaustive=False) == _ranked(text, {}, exhaustive=True)
+
+
+def _tiers_read(plan: str) -> dict[str, bool]:
+    """For each CTE of the plan, whether it read the index (a tier skipped never executes its scan)."""
+    sections = re.split(r"\n  CTE (\w+)\n", "\n" + plan)
+    scans = {
+        name: [line for line in body.splitlines() if "Heap Scan on catalog_searchindex" in line]
+        for name, body in zip(sections[1::2], sections[2::2], strict=True)
+    }
+    return {name: any("never executed" not in line for line in lines) for name, lines in scans.items()}
 
 
 def _ranked(text: str, variant: dict[str, object], *, exhaustive: bool) -> list[tuple[str, float]]:

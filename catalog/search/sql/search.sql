@@ -207,17 +207,21 @@ query AS (
     HAVING count(*) > 0
 ),
 -- The candidates, tier by tier. Each tier adds its best `depth` matches to
--- the best so far (by relevance; by name when asked), and the tiers after it
--- run only while an item of theirs could still enter those: until the last of
--- them scores at least the most a later item can, its bound per unit of prior
--- (above) times the top of its prior band (search_document.sql: 3 at most;
--- the bands are catalog/search/index.py's, written out here so that the
--- planner uses their partial GIN indexes). The tiers partition the matches:
+-- the best so far (by relevance; by name when asked), and it runs only if an
+-- item of its could still enter those: each `_skipped` below skips its tier
+-- when the best so far are `depth` already and the last of them scores at
+-- least the most an item of that tier can, its bound per unit of prior (above)
+-- times the top of its prior band (search_document.sql: 3 at most; the bands
+-- are catalog/search/index.py's, written out here so that the planner uses
+-- their partial GIN indexes). Each tier on its own: a tier skipped can be
+-- followed by one read, whose bound is higher. The tiers partition the matches:
 -- 1. named as the query; 2. every word, as typed, in the name, top band; then
 -- with the words in the name (some not as typed), or in the short fields, by
--- band of prior: 3. name, top; 4. short fields, top; 5. as 2, the other
--- bands; 6. name, middle; 7. short fields, middle; 8. name, low; 9. the other
--- matches, top; 10. short fields, low; 11. every other match.
+-- band of prior: 3. name, top; 4. as 2, the other bands; 5. name, middle;
+-- 6. short fields, top; 7. name, low; 8. short fields, middle; 9. the other
+-- matches, top; 10. short fields, low; 11. every other match. The names
+-- first: their tiers are small, and the best they find can skip the short
+-- fields' tiers, whose indexes hold many more items.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
@@ -230,9 +234,9 @@ named AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-named_done AS (
+typed_top_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_name, query.near_name, query.in_short, query.elsewhere) * 3 AS done
+           AND min(tier.score) >= query.in_name * 3 AS skipped
     FROM named AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
@@ -249,13 +253,13 @@ typed_top AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM named_done), false))
+           AND NOT coalesce((SELECT skipped FROM typed_top_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-typed_top_done AS (
+name_top_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_name * 2.0, query.near_name * 3, query.in_short * 3, query.elsewhere * 3) AS done
+           AND min(tier.score) >= query.near_name * 3 AS skipped
     FROM typed_top AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
@@ -273,43 +277,19 @@ name_top AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM typed_top_done), false))
+           AND NOT coalesce((SELECT skipped FROM name_top_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-name_top_done AS (
+typed_rest_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_name * 2.0, query.near_name * 2.0, query.in_short * 3, query.elsewhere * 3) AS done
+           AND min(tier.score) >= query.in_name * 2.0 AS skipped
     FROM name_top AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
-),
-short_top AS MATERIALIZED (
-    SELECT * FROM (
-        (SELECT * FROM name_top)
-        UNION ALL
-        (SELECT doc.id, doc.name, score.score
-         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
-             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
-           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           -- A short field holding the query's terms is no match if the rest excludes it (-word).
-           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM name_top_done), false))
-    ) AS tier
-    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
-),
-short_top_done AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_name * 2.0, query.near_name * 2.0, query.in_short * 2.0, query.elsewhere * 3) AS done
-    FROM short_top AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
 typed_rest AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM short_top)
+        (SELECT * FROM name_top)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -320,13 +300,13 @@ typed_rest AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM short_top_done), false))
+           AND NOT coalesce((SELECT skipped FROM typed_rest_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-typed_rest_done AS (
+name_middle_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.near_name * 2.0, query.in_short * 2.0, query.elsewhere * 3) AS done
+           AND min(tier.score) >= query.near_name * 2.0 AS skipped
     FROM typed_rest AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
@@ -344,17 +324,17 @@ name_middle AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM typed_rest_done), false))
+           AND NOT coalesce((SELECT skipped FROM name_middle_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-name_middle_done AS (
+short_top_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.near_name * 1.6, query.in_short * 2.0, query.elsewhere * 3) AS done
+           AND min(tier.score) >= query.in_short * 3 AS skipped
     FROM name_middle AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
-short_middle AS MATERIALIZED (
+short_top AS MATERIALIZED (
     SELECT * FROM (
         (SELECT * FROM name_middle)
         UNION ALL
@@ -362,25 +342,25 @@ short_middle AS MATERIALIZED (
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM name_middle_done), false))
+           AND NOT coalesce((SELECT skipped FROM short_top_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-short_middle_done AS (
+name_low_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.near_name * 1.6, query.in_short * 1.6, query.elsewhere * 3) AS done
-    FROM short_middle AS tier, query
+           AND min(tier.score) >= query.near_name * 1.6 AS skipped
+    FROM short_top AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
 name_low AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM short_middle)
+        (SELECT * FROM short_top)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -392,19 +372,43 @@ name_low AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT done FROM short_middle_done), false))
+           AND NOT coalesce((SELECT skipped FROM name_low_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-name_low_done AS (
+short_middle_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_short * 1.6, query.elsewhere * 3) AS done
+           AND min(tier.score) >= query.in_short * 2.0 AS skipped
     FROM name_low AS tier, query
+    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+),
+short_middle AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM name_low)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT skipped FROM short_middle_skipped), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
+elsewhere_top_skipped AS (
+    SELECT query.safe AND count(*) >= %(depth)s
+           AND min(tier.score) >= query.elsewhere * 3 AS skipped
+    FROM short_middle AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
 elsewhere_top AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM name_low)
+        (SELECT * FROM short_middle)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -414,13 +418,13 @@ elsewhere_top AS MATERIALIZED (
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT done FROM name_low_done), false))
+           AND NOT coalesce((SELECT skipped FROM elsewhere_top_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-elsewhere_top_done AS (
+short_low_skipped AS (
     SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= greatest(query.in_short * 1.6, query.elsewhere * 2.0) AS done
+           AND min(tier.score) >= query.in_short * 1.6 AS skipped
     FROM elsewhere_top AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
@@ -437,13 +441,14 @@ short_low AS MATERIALIZED (
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT done FROM elsewhere_top_done), false))
+           AND NOT coalesce((SELECT skipped FROM short_low_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-short_low_done AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.elsewhere * 2.0 AS done
+-- The last tier's two bands, each skipped on its own.
+rest_skipped AS (
+    SELECT query.safe AND count(*) >= %(depth)s AND min(tier.score) >= query.elsewhere * 2.0 AS middle,
+           query.safe AND count(*) >= %(depth)s AND min(tier.score) >= query.elsewhere * 1.6 AS low
     FROM short_low AS tier, query
     GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
 ),
@@ -459,7 +464,7 @@ candidates AS MATERIALIZED (
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT done FROM short_low_done), false))
+           AND NOT coalesce((SELECT middle FROM rest_skipped), false))
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -469,7 +474,7 @@ candidates AS MATERIALIZED (
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT done FROM short_low_done), false))
+           AND NOT coalesce((SELECT low FROM rest_skipped), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),

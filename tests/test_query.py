@@ -318,23 +318,32 @@ class TestRankSafety:
         # "database": the best 40 found, no other match in the top band (bound
         # 0.45 a unit of prior) could join them, but one in the low band's short
         # fields (0.96) still could: the first tier is skipped, the later one read.
-        read = _tiers_read(explain_search(text="database").plan)
+        scans = _tier_scans(explain_search(text="database").plan)
 
-        assert read["short_low"] and not read["elsewhere_top"]
+        assert scans["short_low"] is not None and scans["elsewhere_top"] is None
+
+    def test_a_tier_scores_only_the_items_that_could_enter(self, db: None) -> None:
+        # "python": once the best 40 are found, an item naming a reading of it
+        # ("pythonic") in the low band enters only with a prior high enough.
+        matched, read = _tier_scans(explain_search(text="python").plan)["name_low"] or (0, 0)
+
+        assert 0 < read < matched / 2
 
     def test_web_search_syntax_ranks_every_match(self, db: None) -> None:
         for text in ('"web browser"', "editor -emacs", "vim or emacs"):
             assert _ranked(text, {}, exhaustive=False) == _ranked(text, {}, exhaustive=True)
 
 
-def _tiers_read(plan: str) -> dict[str, bool]:
-    """For each CTE of the plan, whether it read the index (a tier skipped never executes its scan)."""
+def _tier_scans(plan: str) -> dict[str, tuple[int, int] | None]:
+    """Per CTE of the plan, the rows its index scan of the index matched and those left to score; None if skipped."""
     sections = re.split(r"\n  CTE (\w+)\n", "\n" + plan)
-    scans = {
-        name: [line for line in body.splitlines() if "Heap Scan on catalog_searchindex" in line]
-        for name, body in zip(sections[1::2], sections[2::2], strict=True)
-    }
-    return {name: any("never executed" not in line for line in lines) for name, lines in scans.items()}
+    scans: dict[str, tuple[int, int] | None] = {}
+    for name, body in zip(sections[1::2], sections[2::2], strict=True):
+        heap = re.search(r"Bitmap Heap Scan on catalog_searchindex .*?\((actual .*?rows=([\d.]+)|never executed)", body)
+        index = re.search(r"Bitmap Index Scan on searchindex_\w+ .*?\((actual .*?rows=([\d.]+)|never executed)", body)
+        if heap and index:
+            scans[name] = (int(float(index[2])), int(float(heap[2]))) if heap[2] else None
+    return scans
 
 
 def _ranked(text: str, variant: dict[str, object], *, exhaustive: bool) -> list[tuple[str, float]]:

@@ -207,21 +207,23 @@ query AS (
     HAVING count(*) > 0
 ),
 -- The candidates, tier by tier. Each tier adds its best `depth` matches to
--- the best so far (by relevance; by name when asked), and it runs only if an
--- item of its could still enter those: each `_skipped` below skips its tier
--- when the best so far are `depth` already and the last of them scores at
--- least the most an item of that tier can, its bound per unit of prior (above)
--- times the top of its prior band (search_document.sql: 3 at most; the bands
--- are catalog/search/index.py's, written out here so that the planner uses
--- their partial GIN indexes). Each tier on its own: a tier skipped can be
--- followed by one read, whose bound is higher. The tiers partition the matches:
--- 1. named as the query; 2. every word, as typed, in the name, top band; then
--- with the words in the name (some not as typed), or in the short fields, by
--- band of prior: 3. name, top; 4. as 2, the other bands; 5. name, middle;
--- 6. short fields, top; 7. name, low; 8. short fields, middle; 9. the other
--- matches, top; 10. short fields, low; 11. every other match. The names
--- first: their tiers are small, and the best they find can skip the short
--- fields' tiers, whose indexes hold many more items.
+-- the best so far (by relevance; by name when asked), reading only the items
+-- that could still enter those. Once the best so far are `depth`, an item of
+-- a tier scores at most its bound per unit of prior (above) times its prior,
+-- so one whose prior is under the last score over that bound cannot enter:
+-- each `_entry` below gives its tier that least prior, on which the tier
+-- filters rows before scoring them, and skips the tier when the top of its
+-- prior band is under it (search_document.sql: 3 at most; the bands are
+-- catalog/search/index.py's, written out here so that the planner uses their
+-- partial GIN indexes). Each tier on its own: a tier skipped can be followed
+-- by one read, whose bound is higher. The tiers partition the matches:
+-- 1. named as the query; 2. every word, as typed, in the name, top band;
+-- then with the words in the name (some not as typed), or in the short
+-- fields, by band of prior: 3. name, top; 4. as 2, the other bands; 5. name,
+-- middle; 6. short fields, top; 7. name, low; 8. short fields, middle; 9. the
+-- other matches, top; 10. short fields, low; 11. every other match. The
+-- names first: their tiers are small, and the best they find can skip (or
+-- thin) the short fields' tiers, whose indexes hold many more items.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
@@ -234,11 +236,12 @@ named AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-typed_top_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.in_name * 3 AS skipped
-    FROM named AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+typed_top_entry AS (
+    SELECT least_prior, least_prior >= 3 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_name END AS least_prior
+        FROM named AS tier, query
+        GROUP BY query.safe, query.in_name
+    ) AS best
 ),
 typed_top AS MATERIALIZED (
     SELECT * FROM (
@@ -253,15 +256,17 @@ typed_top AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM typed_top_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM typed_top_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM typed_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-name_top_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.near_name * 3 AS skipped
-    FROM typed_top AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+name_top_entry AS (
+    SELECT least_prior, least_prior >= 3 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.near_name END AS least_prior
+        FROM typed_top AS tier, query
+        GROUP BY query.safe, query.near_name
+    ) AS best
 ),
 name_top AS MATERIALIZED (
     SELECT * FROM (
@@ -277,15 +282,17 @@ name_top AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM name_top_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM name_top_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM name_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-typed_rest_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.in_name * 2.0 AS skipped
-    FROM name_top AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+typed_rest_entry AS (
+    SELECT least_prior, least_prior >= 2.0 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_name END AS least_prior
+        FROM name_top AS tier, query
+        GROUP BY query.safe, query.in_name
+    ) AS best
 ),
 typed_rest AS MATERIALIZED (
     SELECT * FROM (
@@ -300,15 +307,17 @@ typed_rest AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM typed_rest_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM typed_rest_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM typed_rest_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-name_middle_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.near_name * 2.0 AS skipped
-    FROM typed_rest AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+name_middle_entry AS (
+    SELECT least_prior, least_prior >= 2.0 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.near_name END AS least_prior
+        FROM typed_rest AS tier, query
+        GROUP BY query.safe, query.near_name
+    ) AS best
 ),
 name_middle AS MATERIALIZED (
     SELECT * FROM (
@@ -324,15 +333,17 @@ name_middle AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM name_middle_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM name_middle_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM name_middle_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-short_top_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.in_short * 3 AS skipped
-    FROM name_middle AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+short_top_entry AS (
+    SELECT least_prior, least_prior >= 3 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_short END AS least_prior
+        FROM name_middle AS tier, query
+        GROUP BY query.safe, query.in_short
+    ) AS best
 ),
 short_top AS MATERIALIZED (
     SELECT * FROM (
@@ -348,15 +359,17 @@ short_top AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM short_top_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM short_top_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM short_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-name_low_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.near_name * 1.6 AS skipped
-    FROM short_top AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+name_low_entry AS (
+    SELECT least_prior, least_prior >= 1.6 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.near_name END AS least_prior
+        FROM short_top AS tier, query
+        GROUP BY query.safe, query.near_name
+    ) AS best
 ),
 name_low AS MATERIALIZED (
     SELECT * FROM (
@@ -372,15 +385,17 @@ name_low AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM name_low_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM name_low_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM name_low_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-short_middle_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.in_short * 2.0 AS skipped
-    FROM name_low AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+short_middle_entry AS (
+    SELECT least_prior, least_prior >= 2.0 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_short END AS least_prior
+        FROM name_low AS tier, query
+        GROUP BY query.safe, query.in_short
+    ) AS best
 ),
 short_middle AS MATERIALIZED (
     SELECT * FROM (
@@ -396,15 +411,17 @@ short_middle AS MATERIALIZED (
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM short_middle_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM short_middle_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM short_middle_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-elsewhere_top_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.elsewhere * 3 AS skipped
-    FROM short_middle AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+elsewhere_top_entry AS (
+    SELECT least_prior, least_prior >= 3 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.elsewhere END AS least_prior
+        FROM short_middle AS tier, query
+        GROUP BY query.safe, query.elsewhere
+    ) AS best
 ),
 elsewhere_top AS MATERIALIZED (
     SELECT * FROM (
@@ -418,15 +435,17 @@ elsewhere_top AS MATERIALIZED (
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT skipped FROM elsewhere_top_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM elsewhere_top_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM elsewhere_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-short_low_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s
-           AND min(tier.score) >= query.in_short * 1.6 AS skipped
-    FROM elsewhere_top AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+short_low_entry AS (
+    SELECT least_prior, least_prior >= 1.6 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_short END AS least_prior
+        FROM elsewhere_top AS tier, query
+        GROUP BY query.safe, query.in_short
+    ) AS best
 ),
 short_low AS MATERIALIZED (
     SELECT * FROM (
@@ -441,16 +460,18 @@ short_low AS MATERIALIZED (
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT skipped FROM short_low_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM short_low_entry), 0)
+           AND NOT coalesce((SELECT skipped FROM short_low_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
 -- The last tier's two bands, each skipped on its own.
-rest_skipped AS (
-    SELECT query.safe AND count(*) >= %(depth)s AND min(tier.score) >= query.elsewhere * 2.0 AS middle,
-           query.safe AND count(*) >= %(depth)s AND min(tier.score) >= query.elsewhere * 1.6 AS low
-    FROM short_low AS tier, query
-    GROUP BY query.safe, query.in_name, query.near_name, query.in_short, query.elsewhere
+rest_entry AS (
+    SELECT least_prior, least_prior >= 2.0 AS middle, least_prior >= 1.6 AS low FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.elsewhere END AS least_prior
+        FROM short_low AS tier, query
+        GROUP BY query.safe, query.elsewhere
+    ) AS best
 ),
 candidates AS MATERIALIZED (
     SELECT * FROM (
@@ -464,7 +485,8 @@ candidates AS MATERIALIZED (
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT middle FROM rest_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM rest_entry), 0)
+           AND NOT coalesce((SELECT middle FROM rest_entry), false))
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -474,7 +496,8 @@ candidates AS MATERIALIZED (
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT low FROM rest_skipped), false))
+           AND doc.prior >= coalesce((SELECT least_prior FROM rest_entry), 0)
+           AND NOT coalesce((SELECT low FROM rest_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),

@@ -26,7 +26,7 @@ def test_models_and_triggers_have_their_migrations() -> None:
 def test_the_search_index_carries_its_indexes() -> None:
     from django.db import connection
 
-    from catalog.search.query import SEARCH_SQL
+    from catalog.search.query import SEARCH
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_searchindex' ORDER BY 1")
@@ -34,7 +34,7 @@ def test_the_search_index_carries_its_indexes() -> None:
 
     assert "UNIQUE INDEX" in indexes["catalog_searchindex_id_index"]
     # The prior bands: the search statement spells each band's predicate as the index does.
-    search_sql = " ".join(SEARCH_SQL.split())
+    search_sql = " ".join(SEARCH.text.split())
     for band, predicate in [
         ("top", "prior >= (2.0)::double precision"),
         ("mid", "(prior >= (1.6)::double precision) AND (prior < (2.0)::double precision)"),

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from catalog.search.index import PRIOR_MAX
-from catalog.search.query import SEARCH_SQL, parse, search_params
+from catalog.search.query import SEARCH, parse, search_params
 from catalog.search.score import SCORE_SQL
 
 # Every match of a query, with the parts of its score.
@@ -30,7 +30,7 @@ def _matches(text: str) -> list[tuple[str, float, float, float, float, float]]:
     params = search_params(parse(text), page=1, categories=(), tags=(), sort="relevance", exhaustive=True)
     params |= {"page_size": ALL_MATCHES, "depth": ALL_MATCHES}
     with connection.cursor() as cursor:
-        cursor.execute(SEARCH_SQL, params)
+        cursor.execute(SEARCH.text, params)
         row = cursor.fetchone()
     hits = [] if row is None else row[1]
     return [(h[1], h[5], h[6], h[7], h[8], h[9]) for h in hits]

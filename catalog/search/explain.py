@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import psycopg
 from django.db import connection, transaction
 
-from catalog.search.query import (
-    SEARCH_SETTINGS_SQL,
-    SEARCH_SQL,
-    Hit,
-    document_search,
-    parse,
-    search_params,
-    settings_params,
-)
-
-# The statement's named parameters (psycopg's %(name)s) in order, and the
-# statement numbering them ($1, ...), as PREPARE takes it.
-_PARAMETER = re.compile(r"%\((\w+)\)s")
-_NAMES = list(dict.fromkeys(_PARAMETER.findall(SEARCH_SQL)))
-_PREPARED_SQL = _PARAMETER.sub(lambda match: f"${_NAMES.index(match[1]) + 1}", SEARCH_SQL)
+from catalog.search.query import SEARCH, SEARCH_SETTINGS, Hit, document_search, parse, search_params, settings_params
 
 
 @dataclass(frozen=True)
@@ -44,12 +29,12 @@ def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
     # ANALYZE runs the statement: inside a transaction that is rolled back.
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.ClientCursor(django_cursor.connection)
-        sql = cursor.mogrify(SEARCH_SQL, params)
-        cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout="0"))
-        cursor.execute(f"PREPARE explained AS {_PREPARED_SQL}")
+        sql = cursor.mogrify(SEARCH.text, params)
+        cursor.execute(SEARCH_SETTINGS.text, settings_params(params, timeout="0"))
+        cursor.execute(f"PREPARE explained AS {SEARCH.numbered}")
         try:
             with transaction.atomic():  # a savepoint: if EXPLAIN fails, DEALLOCATE still runs
-                arguments = cursor.mogrify(", ".join(f"%({name})s" for name in _NAMES), params)
+                arguments = cursor.mogrify(", ".join(["%s"] * len(SEARCH.names)), SEARCH.args(params))
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained({arguments})")
                 plan = "\n".join(line for (line,) in cursor.fetchall())
         finally:

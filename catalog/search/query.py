@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +34,35 @@ from catalog.search.embedding import query_vector
 from catalog.search.index import SQL_DIR
 from catalog.search.overlay import SearchOverlay
 
-SEARCH_SQL = (SQL_DIR / "search.sql").read_text()
-BROWSE_SQL = (SQL_DIR / "browse.sql").read_text()
-ESTIMATE_SQL = (SQL_DIR / "search_estimate.sql").read_text()
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement with named parameters (``%(name)s``), and the same numbered as PostgreSQL numbers them.
+
+    Run numbered, through psycopg's RawCursor, its text goes to the server as
+    it is: psycopg converts named parameters again on every execution of a
+    statement longer than 4 KB, about a millisecond a search for search.sql.
+    """
+
+    text: str
+    numbered: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> Statement:
+        names = tuple(dict.fromkeys(_PARAMETER.findall(text)))
+        return cls(text, _PARAMETER.sub(lambda match: f"${names.index(match[1]) + 1}", text), names)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        """The parameters in the numbered statement's order."""
+        return [params[name] for name in self.names]
+
+
+SEARCH = Statement.of((SQL_DIR / "search.sql").read_text())
+BROWSE = Statement.of((SQL_DIR / "browse.sql").read_text())
+ESTIMATE = Statement.of((SQL_DIR / "search_estimate.sql").read_text())
 
 PAGE_SIZE = 20
 # Results ranked and offered at most: 50 pages.
@@ -50,6 +76,7 @@ FACET_SIZE = {"category": 30, "tag": 40}
 # never appear in item text, so after HTML-escaping they become our <mark> tags.
 MARK_START = "\ue000"
 MARK_STOP = "\ue001"
+_MARKS = re.compile(f"([{MARK_START}{MARK_STOP}])")
 SORTS = ("relevance", "name")
 # Per search, as settings of its transaction: no parallel workers (they cost
 # more to start than these scans save, and a search on two cores must not take
@@ -57,11 +84,11 @@ SORTS = ("relevance", "name")
 # (PLANNING); and a bound on what one search may cost (conf.search_timeout_ms).
 # The HNSW scan keeps as many candidates as the neighbours asked for (its
 # default, 40, would cap them), and scans on past a filter's misses.
-SEARCH_SETTINGS_SQL = (
+SEARCH_SETTINGS = Statement.of(
     "SELECT set_config('max_parallel_workers_per_gather', '0', true),"
-    " set_config('plan_cache_mode', %s, true), set_config('enable_seqscan', %s, true),"
-    " set_config('statement_timeout', %s, true),"
-    " set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+    " set_config('plan_cache_mode', %(plan_cache_mode)s, true), set_config('enable_seqscan', %(enable_seqscan)s, true),"
+    " set_config('statement_timeout', %(timeout)s, true),"
+    " set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
 )
 # Planning the statement takes longer (25-35 ms at a million items) than most
 # searches take to run, so a search with no filter runs a plan cached for the
@@ -234,10 +261,15 @@ def search_params(
     }
 
 
-def settings_params(params: dict[str, Any], *, timeout: str) -> list[str]:
-    """The parameters of SEARCH_SETTINGS_SQL: PLANNING by filter (browsing has one), the time limit ("0": none)."""
-    filtered = bool(params["categories"] or params["tags"])
-    return [*PLANNING["each" if filtered else "cached"], timeout, str(NEIGHBOURS)]
+def settings_params(params: dict[str, Any], *, timeout: str) -> dict[str, str]:
+    """The parameters of SEARCH_SETTINGS: PLANNING by filter (browsing has one), the time limit ("0": none)."""
+    plan_cache_mode, enable_seqscan = PLANNING["each" if params["categories"] or params["tags"] else "cached"]
+    return {
+        "plan_cache_mode": plan_cache_mode,
+        "enable_seqscan": enable_seqscan,
+        "timeout": timeout,
+        "ef_search": str(NEIGHBOURS),
+    }
 
 
 def document_search(
@@ -273,9 +305,10 @@ def document_search(
         ):
             # Bound and prepared on the server: parsed once per connection, and
             # planned once too unless it filters (PLANNING).
-            cursor = psycopg.Cursor(django_cursor.connection)
-            cursor.execute(SEARCH_SETTINGS_SQL, settings_params(params, timeout=timeout))
-            cursor.execute(BROWSE_SQL if browsing else SEARCH_SQL, params, prepare=True)
+            cursor = psycopg.RawCursor(django_cursor.connection)
+            cursor.execute(SEARCH_SETTINGS.numbered, SEARCH_SETTINGS.args(settings_params(params, timeout=timeout)))
+            statement = BROWSE if browsing else SEARCH
+            cursor.execute(statement.numbered, statement.args(params), prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.
                 return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
@@ -309,11 +342,11 @@ def document_search(
     )
 
 
-def _size(cursor: psycopg.Cursor[Any], counted: int, params: dict[str, Any]) -> int:
+def _size(cursor: psycopg.RawCursor[Any], counted: int, params: dict[str, Any]) -> int:
     """How many items the filters in ``params`` leave: as counted, or the planner's estimate past the cap."""
     if counted < COUNT_CAP:
         return counted
-    cursor.execute(ESTIMATE_SQL, params)
+    cursor.execute(ESTIMATE.numbered, ESTIMATE.args(params))
     return max(counted, _planned_rows(cursor.fetchone()[0]))  # type: ignore[index]
 
 
@@ -392,37 +425,46 @@ def highlight(*headlines: str, typed: TypedPrefix | None = None) -> SafeString:
     instant search shows what the box holds; a word that starts with a word
     typed in full keeps its whole mark.
     """
-    text, marked = _unmarked(headlines[0])
+    text, spans = _unmarked(headlines[0])
     for other in headlines[1:]:
-        other_text, other_marked = _unmarked(other)
+        other_text, other_spans = _unmarked(other)
         if len(other_text) == len(text):
-            marked |= other_marked
+            spans += other_spans
     parts: list[str] = []
-    start = 0
-    for end in range(1, len(text) + 1):
-        if end < len(text) and (start in marked) == (end in marked):
-            continue
+    shown = 0
+    for start, end in _merged(spans):
         run = text[start:end]
-        if start not in marked:
-            parts.append(escape(run))
-        else:
-            cut = len(run)
-            if typed and run.lower().startswith(typed.prefix) and not run.lower().startswith(typed.words):
-                cut = len(typed.prefix)
-            parts += ["<mark>", escape(run[:cut]), "</mark>", escape(run[cut:])]
-        start = end
+        cut = len(run)
+        if typed and run.lower().startswith(typed.prefix) and not run.lower().startswith(typed.words):
+            cut = len(typed.prefix)
+        parts += [escape(text[shown:start]), "<mark>", escape(run[:cut]), "</mark>", escape(run[cut:])]
+        shown = end
+    parts.append(escape(text[shown:]))
     return mark_safe("".join(parts))
 
 
-def _unmarked(headline: str) -> tuple[str, set[int]]:
-    """The text without ts_headline's marks, and the positions of the marked characters."""
+def _unmarked(headline: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without ts_headline's marks, and where the marked runs are in it."""
     text: list[str] = []
-    marked, inside = set(), False
-    for character in headline:
-        if character in (MARK_START, MARK_STOP):
-            inside = character == MARK_START
-            continue
-        if inside:
-            marked.add(len(text))
-        text.append(character)
-    return "".join(text), marked
+    spans: list[tuple[int, int]] = []
+    length, inside = 0, False
+    for part in _MARKS.split(headline):
+        if part in (MARK_START, MARK_STOP):
+            inside = part == MARK_START
+        elif part:
+            if inside:
+                spans.append((length, length + len(part)))
+            text.append(part)
+            length += len(part)
+    return "".join(text), spans
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of the spans as runs apart from each other, in order: spans that touch are one run."""
+    runs: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if runs and start <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(end, runs[-1][1]))
+        else:
+            runs.append((start, end))
+    return runs

@@ -329,6 +329,14 @@ class TestRankSafety:
 
         assert 0 < read < matched / 2
 
+    def test_a_tier_checks_the_least_prior_before_the_phrase(self, db: None) -> None:
+        # Half the documents are stored out of line: a row the least prior rules
+        # out is not fetched from TOAST to look for the phrase.
+        plan = explain_search(text='"web browser"').plan
+        tiers = [line for line in plan.splitlines() if "document @@" in line and "prior >= COALESCE" in line]
+
+        assert tiers and all(line.index("prior >= COALESCE") < line.index("document @@") for line in tiers)
+
     def test_web_search_syntax_ranks_every_match(self, db: None) -> None:
         for text in ('"web browser"', "editor -emacs", "vim or emacs"):
             assert _ranked(text, {}, exhaustive=False) == _ranked(text, {}, exhaustive=True)

@@ -211,19 +211,22 @@ query AS (
 -- that could still enter those. Once the best so far are `depth`, an item of
 -- a tier scores at most its bound per unit of prior (above) times its prior,
 -- so one whose prior is under the last score over that bound cannot enter:
--- each `_entry` below gives its tier that least prior, on which the tier
--- filters rows before scoring them, and skips the tier when the top of its
--- prior band is under it (search_document.sql: 3 at most; the bands are
--- catalog/search/index.py's, written out here so that the planner uses their
--- partial GIN indexes). Each tier on its own: a tier skipped can be followed
--- by one read, whose bound is higher. The tiers partition the matches:
--- 1. named as the query; 2. every word, as typed, in the name, top band;
--- then with the words in the name (some not as typed), or in the short
--- fields, by band of prior: 3. name, top; 4. as 2, the other bands; 5. name,
--- middle; 6. short fields, top; 7. name, low; 8. short fields, middle; 9. the
--- other matches, top; 10. short fields, low; 11. every other match. The
--- names first: their tiers are small, and the best they find can skip (or
--- thin) the short fields' tiers, whose indexes hold many more items.
+-- each `_entry` below gives its tier that least prior, and skips the tier
+-- when the top of its prior band is under it (search_document.sql: 3 at
+-- most; the bands are catalog/search/index.py's, written out here so that
+-- the planner uses their partial GIN indexes). A tier checks the least prior
+-- first (PostgreSQL checks conditions of equal cost in the order written):
+-- before it looks for a phrase in the document, stored out of line for half
+-- the items, and before it scores the row. Each tier on its own: a tier
+-- skipped can be followed by one read, whose bound is higher. The tiers
+-- partition the matches: 1. named as the query; 2. every word, as typed, in
+-- the name, top band; then with the words in the name (some not as typed),
+-- or in the short fields, by band of prior: 3. name, top; 4. as 2, the other
+-- bands; 5. name, middle; 6. short fields, top; 7. name, low; 8. short
+-- fields, middle; 9. the other matches, top; 10. short fields, low; 11. every
+-- other match. The names first: their tiers are small, and the best they
+-- find can skip (or thin) the short fields' tiers, whose indexes hold many
+-- more items.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
@@ -252,11 +255,11 @@ typed_top AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND doc.prior >= coalesce((SELECT least_prior FROM typed_top_entry), 0)
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM typed_top_entry), 0)
            AND NOT coalesce((SELECT skipped FROM typed_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -277,12 +280,12 @@ name_top AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 2.0
+           AND doc.prior >= coalesce((SELECT least_prior FROM name_top_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM name_top_entry), 0)
            AND NOT coalesce((SELECT skipped FROM name_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -303,11 +306,11 @@ typed_rest AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND doc.prior >= coalesce((SELECT least_prior FROM typed_rest_entry), 0)
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM typed_rest_entry), 0)
            AND NOT coalesce((SELECT skipped FROM typed_rest_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -328,12 +331,12 @@ name_middle AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
+           AND doc.prior >= coalesce((SELECT least_prior FROM name_middle_entry), 0)
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM name_middle_entry), 0)
            AND NOT coalesce((SELECT skipped FROM name_middle_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -354,12 +357,12 @@ short_top AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
+           AND doc.prior >= coalesce((SELECT least_prior FROM short_top_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM short_top_entry), 0)
            AND NOT coalesce((SELECT skipped FROM short_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -380,12 +383,12 @@ name_low AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.name_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT typed FROM query)
+           AND doc.prior >= coalesce((SELECT least_prior FROM name_low_entry), 0)
            AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM name_low_entry), 0)
            AND NOT coalesce((SELECT skipped FROM name_low_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -406,12 +409,12 @@ short_middle AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+           AND doc.prior >= coalesce((SELECT least_prior FROM short_middle_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND doc.prior >= coalesce((SELECT least_prior FROM short_middle_entry), 0)
            AND NOT coalesce((SELECT skipped FROM short_middle_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -432,10 +435,10 @@ elsewhere_top AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
+           AND doc.prior >= coalesce((SELECT least_prior FROM elsewhere_top_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND doc.prior >= coalesce((SELECT least_prior FROM elsewhere_top_entry), 0)
            AND NOT coalesce((SELECT skipped FROM elsewhere_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -456,11 +459,11 @@ short_low AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior < 1.6
+           AND doc.prior >= coalesce((SELECT least_prior FROM short_low_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND doc.prior >= coalesce((SELECT least_prior FROM short_low_entry), 0)
            AND NOT coalesce((SELECT skipped FROM short_low_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
@@ -482,10 +485,10 @@ candidates AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query)
+           AND doc.prior >= coalesce((SELECT least_prior FROM rest_entry), 0)
            AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND doc.prior >= coalesce((SELECT least_prior FROM rest_entry), 0)
            AND NOT coalesce((SELECT middle FROM rest_entry), false))
         UNION ALL
         (SELECT doc.id, doc.name, score.score
@@ -493,10 +496,10 @@ candidates AS MATERIALIZED (
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
          WHERE doc.document @@ (SELECT match FROM query) AND NOT doc.short_words @@ (SELECT words FROM query) AND doc.prior < 1.6
+           AND doc.prior >= coalesce((SELECT least_prior FROM rest_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND doc.prior >= coalesce((SELECT least_prior FROM rest_entry), 0)
            AND NOT coalesce((SELECT low FROM rest_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s

@@ -118,8 +118,6 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
             # category filter narrows the postings before the rows are read,
             # instead of discarding rows read (at 1M, `python` in its category:
             # 233 to 89 ms); a search with no filter reads the words' key alone.
-            # Names that hold every word as typed, whatever the prior.
-            GinIndex(fields=["category", "name_words"], name="searchindex_catname_gin", fastupdate=False),
             *(
                 GinIndex(
                     fields=["category", field],

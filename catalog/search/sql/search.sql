@@ -221,12 +221,12 @@ query AS (
 -- skipped can be followed by one read, whose bound is higher. The tiers
 -- partition the matches: 1. named as the query; 2. every word, as typed, in
 -- the name, top band; then with the words in the name (some not as typed),
--- or in the short fields, by band of prior: 3. name, top; 4. as 2, the other
--- bands; 5. name, middle; 6. short fields, top; 7. name, low; 8. short
--- fields, middle; 9. the other matches, top; 10. short fields, low; 11. every
--- other match. The names first: their tiers are small, and the best they
--- find can skip (or thin) the short fields' tiers, whose indexes hold many
--- more items.
+-- or in the short fields, by band of prior: 3. name, top; 4. as 2, middle;
+-- 5. name, middle; 6. as 2, low; 7. short fields, top; 8. name, low; 9.
+-- short fields, middle; 10. the other matches, top; 11. short fields, low;
+-- 12. every other match. The names first: their tiers are small, and the
+-- best they find can skip (or thin) the short fields' tiers, whose indexes
+-- hold many more items.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
@@ -290,14 +290,14 @@ name_top AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
-typed_rest_entry AS (
+typed_middle_entry AS (
     SELECT least_prior, least_prior >= 2.0 AS skipped FROM (
         SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_name END AS least_prior
         FROM name_top AS tier, query
         GROUP BY query.safe, query.in_name
     ) AS best
 ),
-typed_rest AS MATERIALIZED (
+typed_middle AS MATERIALIZED (
     SELECT * FROM (
         (SELECT * FROM name_top)
         UNION ALL
@@ -305,26 +305,26 @@ typed_rest AS MATERIALIZED (
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
-           AND doc.prior >= coalesce((SELECT least_prior FROM typed_rest_entry), 0)
+         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND doc.prior >= coalesce((SELECT least_prior FROM typed_middle_entry), 0)
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM typed_rest_entry), false))
+           AND NOT coalesce((SELECT skipped FROM typed_middle_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
 name_middle_entry AS (
     SELECT least_prior, least_prior >= 2.0 AS skipped FROM (
         SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.near_name END AS least_prior
-        FROM typed_rest AS tier, query
+        FROM typed_middle AS tier, query
         GROUP BY query.safe, query.near_name
     ) AS best
 ),
 name_middle AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM typed_rest)
+        (SELECT * FROM typed_middle)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -341,16 +341,41 @@ name_middle AS MATERIALIZED (
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
+typed_low_entry AS (
+    SELECT least_prior, least_prior >= 1.6 AS skipped FROM (
+        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_name END AS least_prior
+        FROM name_middle AS tier, query
+        GROUP BY query.safe, query.in_name
+    ) AS best
+),
+typed_low AS MATERIALIZED (
+    SELECT * FROM (
+        (SELECT * FROM name_middle)
+        UNION ALL
+        (SELECT doc.id, doc.name, score.score
+         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
+             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
+             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
+         WHERE doc.name_words @@ (SELECT typed FROM query) AND doc.prior < 1.6 AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
+           AND doc.prior >= coalesce((SELECT least_prior FROM typed_low_entry), 0)
+           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
+           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
+           -- A short field holding the query's terms is no match if the rest excludes it (-word).
+           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
+           AND NOT coalesce((SELECT skipped FROM typed_low_entry), false))
+    ) AS tier
+    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
+),
 short_top_entry AS (
     SELECT least_prior, least_prior >= 3 AS skipped FROM (
         SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.in_short END AS least_prior
-        FROM name_middle AS tier, query
+        FROM typed_low AS tier, query
         GROUP BY query.safe, query.in_short
     ) AS best
 ),
 short_top AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM name_middle)
+        (SELECT * FROM typed_low)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -18,14 +19,16 @@ class ExplainedSearch:
     hits: list[Hit]
 
 
-def explain_search(*, text: str, page: int = 1) -> ExplainedSearch:
+def explain_search(
+    *, text: str, page: int = 1, categories: Sequence[str] = (), tags: Sequence[str] = ()
+) -> ExplainedSearch:
     """EXPLAIN (ANALYZE, BUFFERS) the search statement as the site runs it, and the page it gives.
 
     As the site runs it: prepared, so that the plan is the one the connection
     caches (query.PLANNING), not one made for the values pasted in.
     """
-    params = search_params(parse(text), page=page, categories=(), tags=(), sort="relevance")
-    hits = document_search(text=text, page=page).hits
+    params = search_params(parse(text), page=page, categories=categories, tags=tags, sort="relevance")
+    hits = document_search(text=text, page=page, categories=categories, tags=tags).hits
     # ANALYZE runs the statement: inside a transaction that is rolled back.
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = psycopg.ClientCursor(django_cursor.connection)

@@ -128,6 +128,13 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
                 for key, field in (("name", "name_words"), ("short", "short_words"), ("doc", "document"))
                 for band, q in PRIOR_BANDS.items()
             ),
+            # A filter without a word's index: browsing (browse.sql), and a
+            # search's nearest neighbours in a small category or under a rare
+            # tag, read the filter's items here and compare them exactly, where
+            # a sequential scan read every item (at 1M, 2 s for a category of
+            # 212: docs/benchmarks.md).
+            models.Index(fields=["category"], name="searchindex_category"),
+            GinIndex(fields=["tags"], name="searchindex_tags_gin", fastupdate=False),
             # Semantic ranking's nearest neighbours (search.sql), by cosine distance.
             # pgvector's defaults (m 16, ef_construction 64): docs/benchmarks.md.
             HnswIndex(fields=["vector"], name="searchindex_vector_hnsw", opclasses=["vector_cosine_ops"]),

@@ -11,9 +11,9 @@
 --   count_cap   integer  items counted (and faceted) at most
 --   categories_shown, tags_shown   facet values returned
 --
--- The page is read in order from the index's (category, popularity, name) or
--- (popularity, name) B-trees (catalog/search/index.py), or found through the
--- GIN index of tags for a rare one: it costs the page, not the category.
+-- The filter's items are found through the index's category B-tree or its
+-- tags GIN index (catalog/search/index.py) and sorted: a small category costs
+-- its items, a large one is sorted whole (docs/benchmarks.md).
 WITH
 page AS (
     SELECT doc.id, doc.name, doc.summary, doc.category, doc.tags, doc.popularity, doc.prior

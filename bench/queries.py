@@ -14,7 +14,18 @@ from urllib.parse import urlencode
 
 from catalog.search import TEXT_SEARCH_CONFIG
 
-CLASSES = ["rare term", "common term", "two terms", "phrase", "prefix", "typo", "facet filter", "page 10"]
+CLASSES = [
+    "rare term",
+    "common term",
+    "two terms",
+    "three terms",
+    "phrase",
+    "prefix",
+    "typo",
+    "facet filter",
+    "page 10",
+    "browse",
+]
 # A common term must match more than this share of the items.
 COMMON_SHARE = 0.20
 COMMON_CANDIDATES = ["package", "library", "files", "support", "data", "provides", "program"]
@@ -22,6 +33,12 @@ PER_CLASS = 4
 
 FIXED: dict[str, list[tuple[str, dict[str, object]]]] = {
     "two terms": [("web browser", {}), ("python library", {}), ("text editor", {}), ("audio player", {})],
+    "three terms": [
+        ("python web framework", {}),
+        ("gnome text editor", {}),
+        ("command line tool", {}),
+        ("audio video player", {}),
+    ],
     "phrase": [('"web browser"', {}), ('"command line"', {}), ('"development files"', {}), ('"shared library"', {})],
     # What the page sends while someone types: the last word unfinished.
     "prefix": [("pyth", {}), ("libreoff", {}), ("web brows", {}), ("netw", {})],
@@ -34,6 +51,8 @@ FIXED: dict[str, list[tuple[str, dict[str, object]]]] = {
         ("editor", {"tags": ("role::program",)}),
     ],
     "page 10": [("library", {"page": 10}), ("python", {"page": 10}), ("data", {"page": 10}), ("tool", {"page": 10})],
+    # No words, a category chosen: its items, most popular first; large and small categories.
+    "browse": [("", {"categories": (name,)}) for name in ("libs", "utils", "games", "editors")],
 }
 
 

@@ -418,7 +418,7 @@ def plot(results: Results, path: Path) -> None:
             for (name, title), color, style in zip(ALTERNATIVES, ("C2", "C3"), ("--", "-."), strict=True)
         ),
     ]
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7.5), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 5, figsize=(20, 7.5), sharex=True, sharey=True)
     for ax, cls in zip(axes.flat, CLASSES, strict=True):
         for title, value, color, style in series:
             points = [(n, value(results["sizes"][str(n)], cls)) for n in sizes]

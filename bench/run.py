@@ -125,7 +125,7 @@ def measure(cases: list[Case], shares: dict[str, float], rounds: int, full: Path
             if cls in by_class
         ]
         print(f"  {cls:13} " + " | ".join(cells))
-    fresh = freshness.measure(sorted({case.text for case in cases}), max(1, rounds // 3))
+    fresh = freshness.measure(sorted({case.text for case in cases if case.text}), max(1, rounds // 3))
     backlog = fresh["backlog"]
     print(
         f"  edit commit {fresh['edit_commit_ms']:.1f} ms, searchable {fresh['visible_ms']:.2f} ms after; "

@@ -12,7 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django_pgviews import view as pgviews
 from pgvector.django import HnswIndex, VectorField
 
@@ -128,12 +128,17 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
                 for key, field in (("name", "name_words"), ("short", "short_words"), ("doc", "document"))
                 for band, q in PRIOR_BANDS.items()
             ),
-            # A filter without a word's index: browsing (browse.sql), and a
-            # search's nearest neighbours in a small category or under a rare
-            # tag, read the filter's items here and compare them exactly, where
-            # a sequential scan read every item (at 1M, 2 s for a category of
-            # 212: docs/benchmarks.md).
-            models.Index(fields=["category"], name="searchindex_category"),
+            # A filter without a word's index: a search's nearest neighbours in
+            # a small category or under a rare tag read the filter's items here
+            # and compare them exactly, where a sequential scan read every item
+            # (at 1M, 2 s for a category of 212: docs/benchmarks.md). Browsing
+            # (browse.sql) reads a category's first page in this order.
+            models.Index(
+                F("category"),
+                F("popularity").desc(nulls_last=True),
+                F("name"),
+                name="searchindex_category_popular",
+            ),
             GinIndex(fields=["tags"], name="searchindex_tags_gin", fastupdate=False),
             # Semantic ranking's nearest neighbours (search.sql), by cosine distance.
             # pgvector's defaults (m 16, ef_construction 64): docs/benchmarks.md.

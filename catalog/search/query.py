@@ -261,6 +261,11 @@ def search_params(
     }
 
 
+def statement_for(params: dict[str, Any]) -> Statement:
+    """search.sql; with no words but a filter, browse.sql (document_search answers neither set)."""
+    return SEARCH if params["words"] else BROWSE
+
+
 def settings_params(params: dict[str, Any], *, timeout: str) -> dict[str, str]:
     """The parameters of SEARCH_SETTINGS: PLANNING by filter (browsing has one), the time limit ("0": none)."""
     plan_cache_mode, enable_seqscan = PLANNING["each" if params["categories"] or params["tags"] else "cached"]
@@ -290,8 +295,7 @@ def document_search(
     started = time.perf_counter()
     query = parse(text)
     page = min(max(page, 1), MAX_PAGE)
-    browsing = not query.words and bool(categories or tags)
-    if not query.words and not browsing:
+    if not query.words and not (categories or tags):
         return SearchResult(query=text, total=0, page=page, took_ms=0.0, hits=[], facets=_no_facets())
     params = search_params(query, page=page, categories=categories, tags=tags, sort=sort, exhaustive=exhaustive)
     # A read of the search models: where the router sends them (a replica, if there is one).
@@ -307,7 +311,7 @@ def document_search(
             # planned once too unless it filters (PLANNING).
             cursor = psycopg.RawCursor(django_cursor.connection)
             cursor.execute(SEARCH_SETTINGS.numbered, SEARCH_SETTINGS.args(settings_params(params, timeout=timeout)))
-            statement = BROWSE if browsing else SEARCH
+            statement = statement_for(params)
             cursor.execute(statement.numbered, statement.args(params), prepare=True)
             row = cursor.fetchone()
             if row is None:  # Every word was punctuation: nothing to match.
@@ -338,7 +342,7 @@ def document_search(
         estimated_facets=frozenset(
             facet for facet, n in (("category", category_counted), ("tag", tag_counted)) if n >= COUNT_CAP
         ),
-        browsing=browsing,
+        browsing=statement is BROWSE,
     )
 
 

@@ -183,6 +183,18 @@ def _connection_params() -> dict[str, Any]:
     return connection_params()
 
 
+def use_built(size: int) -> None:
+    """Point Django at the benchmark database of ``size`` items as a complete run left it; exits if there is none."""
+    name = database_name(size)
+    with _server() as server:
+        row = server.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+    if not row or not row[0]:
+        raise SystemExit(f"no complete benchmark database {name}: run python -m bench --size {size} first")
+    _use(name)
+
+
 def _use(name: str) -> None:
     from django.db import connection
 

@@ -322,3 +322,17 @@ class TestSemanticCost:
 
         assert set(timed) == {"common word", "all"}
         assert [(lexical.samples, hybrid.samples) for lexical, hybrid in timed.values()] == [(4, 4), (4, 4)]
+
+
+def test_a_profile_parts_the_statements_time_by_cte(corpus: None) -> None:
+    from bench.profile import TIERS, Profile
+    from catalog.search.explain import explain_search
+
+    profile = Profile.of(explain_search(text="web browser").plan)
+    parts = [profile.words, *profile.tiers.values(), profile.nearest, profile.blend, profile.count, profile.rest]
+
+    assert list(profile.tiers) == list(TIERS)
+    # Each part is its CTE's time less what it read first: none is negative (the plan rounds to 1 µs).
+    assert min(parts) >= -0.002
+    assert 0 < sum(parts) <= profile.execution
+    assert profile.words > 0 and profile.count > 0

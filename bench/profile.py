@@ -31,13 +31,10 @@ TIERS = (
     "name_middle",
     "typed_low",
     "short_top",
-    "unnamed_top",
     "name_low",
     "short_middle",
-    "unnamed_middle",
     "elsewhere_top",
     "short_low",
-    "unnamed_low",
     "candidates",
 )
 _CTE = re.compile(r"^\s*CTE (\w+)$")

@@ -61,35 +61,6 @@ class TestBounds:
 
         assert outside == []
 
-    def test_a_match_with_no_word_in_the_name_scores_at_most_the_unnamed_bound(self, db: None, settings: Any) -> None:
-        """search.sql's tiers of items holding no word in the name rely on 0.8 a unit of prior."""
-        settings.SEARCH_SEMANTIC = False
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT summary FROM catalog_searchindex ORDER BY md5(name) LIMIT 40")
-            summaries = [summary.split() for (summary,) in cursor.fetchall()]
-        rng = random.Random(11)
-        queries = [" ".join(rng.sample(words, 2)) for words in summaries if len(words) >= 2]
-        above = []
-        for text in queries:
-            params = search_params(parse(text), page=1, categories=(), tags=(), sort="relevance", exhaustive=True)
-            params |= {"page_size": ALL_MATCHES, "depth": ALL_MATCHES}
-            with connection.cursor() as cursor:
-                cursor.execute(SEARCH.text, params)
-                row = cursor.fetchone()
-                if row is None:
-                    continue
-                # Any word in any reading: the match's "and"s made "or"s (a superset
-                # when a reading is two words, so at worst fewer items are checked).
-                cursor.execute(
-                    "SELECT name, score / prior FROM unnest(%s::text[], %s::float8[]) AS hit (name, score)"
-                    " JOIN catalog_searchindex USING (name)"
-                    " WHERE NOT name_words @@ replace(%s, '&', '|')::tsquery AND score / prior > 0.8 + 1e-9",
-                    [[h[1] for h in row[1]], [float(h[5]) for h in row[1]], row[-1]],
-                )
-                above += [(text, *hit) for hit in cursor.fetchall()]
-
-        assert queries and above == []
-
     def test_a_popular_program_outranks_an_obscure_library_for_the_same_words(self, db: None) -> None:
         with connection.cursor() as cursor:
             cursor.execute(

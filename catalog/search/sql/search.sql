@@ -191,16 +191,12 @@ query AS (
         -- The most an item can score per unit of prior (search_score.sql), by
         -- where it holds the words: all, as typed, in its name (not being
         -- named as the query); all in its name, some only in another
-        -- reading (scoring 0.7 at most); all in the short fields, some in
-        -- the name, not all; all in the short fields, none in the name; some
-        -- only elsewhere. r: the rarest word's share of the IDF.
+        -- reading (scoring 0.7 at most); all in the short fields, not all in
+        -- the name; some only elsewhere. r: the rarest word's share of the IDF.
         1.3 + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS in_name,
         1.3 - 0.3 * min(idf) / sum(idf) + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS near_name,
         1 - 0.4 * min(idf) / sum(idf) + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS in_short,
-        0.6 + CASE WHEN count(*) > 1 THEN 0.2 ELSE 0 END AS unnamed,
-        1 - 0.85 * min(idf) / sum(idf) AS elsewhere,
-        -- A single word in the name is every word in it: no item holds some, not all.
-        count(*) > 1 AS several
+        1 - 0.85 * min(idf) / sum(idf) AS elsewhere
     FROM (
         SELECT reading.*, ln(1 + (items.n - documents + 0.5) / (documents + 0.5))::float8 AS idf
         FROM reading
@@ -226,14 +222,11 @@ query AS (
 -- partition the matches: 1. named as the query; 2. every word, as typed, in
 -- the name, top band; then with the words in the name (some not as typed),
 -- or in the short fields, by band of prior: 3. name, top; 4. as 2, middle;
--- 5. name, middle; 6. as 2, low; 7. short fields, some word in the name,
--- top; 8. short fields, no word in the name, top; 9. name, low; 10. as 7,
--- middle; 11. as 8, middle; 12. the other matches, top; 13. as 7, low; 14.
--- as 8, low; 15. every other match. The names first: their tiers are small,
--- and the best they find can skip (or thin) the short fields' tiers, whose
--- indexes hold many more items. Most items holding the words in the short
--- fields hold none in the name, and score at most 0.8 a unit of prior, not
--- 1.2: a tier of their own, after the few that do, is skipped far sooner.
+-- 5. name, middle; 6. as 2, low; 7. short fields, top; 8. name, low; 9.
+-- short fields, middle; 10. the other matches, top; 11. short fields, low;
+-- 12. every other match. The names first: their tiers are small, and the
+-- best they find can skip (or thin) the short fields' tiers, whose indexes
+-- hold many more items.
 named AS MATERIALIZED (
     SELECT * FROM (
         (SELECT doc.id, doc.name, score.score
@@ -388,53 +381,27 @@ short_top AS MATERIALIZED (
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.name_words @@ (SELECT any_word FROM query) AND doc.prior >= 2.0
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 2.0
            AND doc.prior >= coalesce((SELECT least_prior FROM short_top_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND (SELECT several FROM query) AND NOT coalesce((SELECT skipped FROM short_top_entry), false))
-    ) AS tier
-    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
-),
-unnamed_top_entry AS (
-    SELECT least_prior, least_prior >= 3 AS skipped FROM (
-        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.unnamed END AS least_prior
-        FROM short_top AS tier, query
-        GROUP BY query.safe, query.unnamed
-    ) AS best
-),
-unnamed_top AS MATERIALIZED (
-    SELECT * FROM (
-        (SELECT * FROM short_top)
-        UNION ALL
-        (SELECT doc.id, doc.name, score.score
-         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
-             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT any_word FROM query) AND doc.prior >= 2.0
-           AND doc.prior >= coalesce((SELECT least_prior FROM unnamed_top_entry), 0)
-           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           -- A short field holding the query's terms is no match if the rest excludes it (-word).
-           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM unnamed_top_entry), false))
+           AND NOT coalesce((SELECT skipped FROM short_top_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
 name_low_entry AS (
     SELECT least_prior, least_prior >= 1.6 AS skipped FROM (
         SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.near_name END AS least_prior
-        FROM unnamed_top AS tier, query
+        FROM short_top AS tier, query
         GROUP BY query.safe, query.near_name
     ) AS best
 ),
 name_low AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM unnamed_top)
+        (SELECT * FROM short_top)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -466,53 +433,27 @@ short_middle AS MATERIALIZED (
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.name_words @@ (SELECT any_word FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
            AND doc.prior >= coalesce((SELECT least_prior FROM short_middle_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
            -- A short field holding the query's terms is no match if the rest excludes it (-word).
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND (SELECT several FROM query) AND NOT coalesce((SELECT skipped FROM short_middle_entry), false))
-    ) AS tier
-    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
-),
-unnamed_middle_entry AS (
-    SELECT least_prior, least_prior >= 2.0 AS skipped FROM (
-        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.unnamed END AS least_prior
-        FROM short_middle AS tier, query
-        GROUP BY query.safe, query.unnamed
-    ) AS best
-),
-unnamed_middle AS MATERIALIZED (
-    SELECT * FROM (
-        (SELECT * FROM short_middle)
-        UNION ALL
-        (SELECT doc.id, doc.name, score.score
-         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
-             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT any_word FROM query) AND doc.prior >= 1.6 AND doc.prior < 2.0
-           AND doc.prior >= coalesce((SELECT least_prior FROM unnamed_middle_entry), 0)
-           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           -- A short field holding the query's terms is no match if the rest excludes it (-word).
-           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND NOT coalesce((SELECT skipped FROM unnamed_middle_entry), false))
+           AND NOT coalesce((SELECT skipped FROM short_middle_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
 elsewhere_top_entry AS (
     SELECT least_prior, least_prior >= 3 AS skipped FROM (
         SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.elsewhere END AS least_prior
-        FROM unnamed_middle AS tier, query
+        FROM short_middle AS tier, query
         GROUP BY query.safe, query.elsewhere
     ) AS best
 ),
 elsewhere_top AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM unnamed_middle)
+        (SELECT * FROM short_middle)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
@@ -542,38 +483,13 @@ short_low AS MATERIALIZED (
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(
              doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
              query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.name_words @@ (SELECT any_word FROM query) AND doc.prior < 1.6
+         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT words FROM query) AND doc.prior < 1.6
            AND doc.prior >= coalesce((SELECT least_prior FROM short_low_entry), 0)
            AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
            AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
            AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
            AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND (SELECT several FROM query) AND NOT coalesce((SELECT skipped FROM short_low_entry), false))
-    ) AS tier
-    ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
-),
-unnamed_low_entry AS (
-    SELECT least_prior, least_prior >= 1.6 AS skipped FROM (
-        SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.unnamed END AS least_prior
-        FROM short_low AS tier, query
-        GROUP BY query.safe, query.unnamed
-    ) AS best
-),
-unnamed_low AS MATERIALIZED (
-    SELECT * FROM (
-        (SELECT * FROM short_low)
-        UNION ALL
-        (SELECT doc.id, doc.name, score.score
-         FROM catalog_searchoverlay AS doc, query, catalog_search_score(
-             doc.name, doc.name_words, doc.summary_words, doc.tag_words, doc.prior,
-             query.exact, query.near, query.idf, query.words, query.phrase, query.query_name) AS score
-         WHERE doc.short_words @@ (SELECT words FROM query) AND NOT doc.name_words @@ (SELECT any_word FROM query) AND doc.prior < 1.6
-           AND doc.prior >= coalesce((SELECT least_prior FROM unnamed_low_entry), 0)
-           AND doc.name <> ALL ((SELECT exact_names FROM query)::text[])
-           AND ((SELECT plain FROM query) OR doc.document @@ (SELECT match FROM query))
-           AND (doc.category = ANY (%(categories)s::text[]) OR cardinality(%(categories)s::text[]) = 0)
-           AND (doc.tags && %(tags)s::text[] OR cardinality(%(tags)s::text[]) = 0)
-           AND NOT coalesce((SELECT skipped FROM unnamed_low_entry), false))
+           AND NOT coalesce((SELECT skipped FROM short_low_entry), false))
     ) AS tier
     ORDER BY CASE WHEN %(by_name)s::boolean THEN name END, score DESC, name LIMIT %(depth)s
 ),
@@ -581,13 +497,13 @@ unnamed_low AS MATERIALIZED (
 rest_entry AS (
     SELECT least_prior, least_prior >= 2.0 AS middle, least_prior >= 1.6 AS low FROM (
         SELECT CASE WHEN query.safe AND count(*) >= %(depth)s THEN min(tier.score) / query.elsewhere END AS least_prior
-        FROM unnamed_low AS tier, query
+        FROM short_low AS tier, query
         GROUP BY query.safe, query.elsewhere
     ) AS best
 ),
 candidates AS MATERIALIZED (
     SELECT * FROM (
-        (SELECT * FROM unnamed_low)
+        (SELECT * FROM short_low)
         UNION ALL
         (SELECT doc.id, doc.name, score.score
          FROM catalog_searchoverlay AS doc, query, catalog_search_score(

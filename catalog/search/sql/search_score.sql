@@ -27,11 +27,8 @@
 --   every word in the name:        words + phrase + name <= 1 + 0.2 + 0.5,
 --                                  or 1 + 0.2 + 0.3 unless the name is the query
 --                                  (no phrase for a single word);
---   every word in the short fields, some in the name, not all: some word
---                                  scores at most 0.6, so <= 1 - 0.4 r + 0.2
---                                  (no name);
---   every word in the short fields, none in the name: each scores at most 0.6,
---                                  so <= 0.6 + 0.2;
+--   every word in the short fields, not all in the name: some word scores at
+--                                  most 0.6, so <= 1 - 0.4 r + 0.2 (no name);
 --   some word only elsewhere:      it scores 0.15, so <= 1 - 0.85 r (no phrase:
 --                                  a phrase is in the name or the summary).
 -- tests/test_score.py checks them on random queries.

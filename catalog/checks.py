@@ -19,7 +19,7 @@ MINIMUM_VERSION = 15
 # typo corrections; pg_trgm: migration 0001 creates it (the search no longer
 # reads trigrams): all three are in PostgreSQL's contrib. vector (pgvector, not
 # contrib): the item vectors and their HNSW index (semantic ranking). btree_gin
-# (contrib): the category as a key of the documents' GIN indexes (index.py).
+# (contrib): the category as a key of the search index's GIN indexes (index.py).
 REQUIRED_EXTENSIONS = ("pg_trgm", "unaccent", "fuzzystrmatch", "vector", "btree_gin")
 
 

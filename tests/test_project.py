@@ -41,8 +41,8 @@ def test_the_search_index_carries_its_indexes() -> None:
         ("low", "prior < (1.6)::double precision"),
     ]:
         assert (
-            f"USING gin (category, document) WITH (fastupdate=off) WHERE ({predicate})"
-            in indexes[f"searchindex_catdoc_{band}_gin"]
+            f"USING gin (category, tags, document) WITH (fastupdate=off) WHERE ({predicate})"
+            in indexes[f"searchindex_doc_{band}_gin"]
         )
         spelt = re.sub(r"\(([\d.]+)\)::double precision", r"\1", predicate).replace("(", "").replace(")", "")
         assert f"doc.{spelt.replace(' AND ', ' AND doc.')}" in search_sql

@@ -252,7 +252,7 @@ class TestOnTheDemoCatalog:
 
         plans = explain_search(text="web browser").plan
 
-        assert "Bitmap Index Scan on searchindex_catdoc_mid_gin" in plans
+        assert "Bitmap Index Scan on searchindex_doc_mid_gin" in plans
         assert "catalog_searchpending" in plans
         # No document is computed per query: the tables it is built from are not read
         # (catalog_item only through its name index, for the exact-name lookup).
@@ -347,9 +347,9 @@ class TestRankSafety:
     def test_a_common_word_skips_the_low_tiers(self, db: None) -> None:
         plan = explain_search(text="python").plan
 
-        assert "Bitmap Index Scan on searchindex_catname_top_gin" in plan
+        assert "Bitmap Index Scan on searchindex_name_top_gin" in plan
         # Counting reads every band (once); ranking stopped before the low one.
-        low = [line for line in plan.splitlines() if "Bitmap Index Scan on searchindex_catdoc_low_gin" in line]
+        low = [line for line in plan.splitlines() if "Bitmap Index Scan on searchindex_doc_low_gin" in line]
         assert len([line for line in low if "(never executed)" not in line]) == 1 < len(low)
 
     def test_each_tier_is_skipped_on_its_own_bound(self, db: None) -> None:

@@ -114,14 +114,16 @@ class SearchIndex(pgviews.ReadOnlyMaterializedView, DocumentColumns):
         indexes = [
             # The first tier: the items named as the query.
             models.Index(fields=["name"], name="searchindex_name"),
-            # The GIN indexes take the category as a key too (btree_gin): a
-            # category filter narrows the postings before the rows are read,
+            # The GIN indexes take the category (btree_gin) and the tags as keys
+            # too: a filter narrows the postings before the rows are read,
             # instead of discarding rows read (at 1M, `python` in its category:
-            # 233 to 89 ms); a search with no filter reads the words' key alone.
+            # 233 to 89 ms) or intersecting them with every item under a common
+            # tag (`editor` under `role::program`: 20 ms a tier to under 1); a
+            # search with no filter reads the words' key alone.
             *(
                 GinIndex(
-                    fields=["category", field],
-                    name=f"searchindex_cat{key}_{band}_gin",
+                    fields=["category", "tags", field],
+                    name=f"searchindex_{key}_{band}_gin",
                     fastupdate=False,
                     condition=q,
                 )

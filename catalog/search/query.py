@@ -95,9 +95,9 @@ SEARCH_SETTINGS = Statement.of(
 # connection. Seq scans off, that plan reads the pending documents by index
 # whatever their number when it was made (the overlay's lookups,
 # search_overlay.sql): one cached while none were pending stays fast with
-# thousands. A filter is planned for its values, which the category key of
-# the GIN indexes needs (a cached plan cannot use an unknown array as a key),
-# as is browsing (docs/benchmarks.md).
+# thousands. A filter is planned for its values, which the category and tag
+# keys of the GIN indexes need (a cached plan cannot use an unknown array as a
+# key), as is browsing (docs/benchmarks.md).
 PLANNING = {"cached": ("force_generic_plan", "off"), "each": ("force_custom_plan", "on")}
 # Semantic ranking (docs/ranking.md): the items nearest the query's vector that
 # join the lexical candidates, with as many of the best of those the pool the
